@@ -1,0 +1,173 @@
+"""The fused inference form of the student: what every converter consumes.
+
+Compared with the trainable form:
+- demodulation (which does not depend on w) is folded into the pointwise and 3x3 weights;
+- the scale s = 1/sqrt(cin * k * k) is folded into the affine maps of w;
+- every affine map of w on the output path is one row block of `affine_weight`, so one matrix
+  multiply gives all styles, for W (B, style_dim) and W+ (B, num_ws, style_dim) alike;
+- noise x noise weight is baked as a constant map per layer (noise mode `const`; `none` drops it);
+- conv biases are conv biases, and the wavelet heads of lower resolutions are dropped;
+- tensors that feed an inverse DWT have their channels in band-major order
+  (all low-band channels, then band 0, band 1, band 2), so the bands are plain channel slices.
+
+The module has no Python control flow on tensor values and fixed shapes except the batch, so
+`torch.export.export(..., strict=True)` traces it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from msg_model.config import GeneratorConfig
+from msg_model.haar import haar_idwt_bands
+from msg_model.layers import LEAKY_SLOPE
+
+NUM_IMAGE_BANDS = 12  # 3 RGB channels x 4 Haar bands
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleSlot:
+    """Rows `start:stop` of the stacked affine maps, fed by W+ entry `ws_index`."""
+
+    ws_index: int
+    start: int
+    stop: int
+
+
+def style_slots(config: GeneratorConfig) -> dict[str, StyleSlot]:
+    """Where each layer's style lives in `affine_weight`, in forward order."""
+    slots: dict[str, StyleSlot] = {}
+    offset = 0
+
+    def add(name: str, ws_index: int, width: int) -> None:
+        nonlocal offset
+        slots[name] = StyleSlot(ws_index, offset, offset + width)
+        offset += width
+
+    channels = config.channels
+    add("conv1", 0, channels[0])
+    for i, (channels_in, channels_out) in enumerate(zip(channels[:-1], channels[1:])):
+        add(f"blocks.{i}.up", 1 + 3 * i, channels_in)
+        add(f"blocks.{i}.conv1", 1 + 3 * i, channels_in // 4)
+        add(f"blocks.{i}.conv2", 2 + 3 * i, channels_out)
+    add("head", 3 * config.num_blocks, channels[-1])
+    return slots
+
+
+def band_major_permutation(channels: int) -> torch.Tensor:
+    """Index map `new -> old` from the official wavelet layout to band-major order.
+
+    Official: `quarter` low channels, then for each channel c its three high bands at
+    `quarter + 3c + k`. Band-major: channel c of band k (0 = low) at `quarter * k + c`.
+    """
+    quarter = channels // 4
+    low = torch.arange(quarter)
+    high = [quarter + 3 * torch.arange(quarter) + band for band in range(3)]
+    return torch.cat([low, *high])
+
+
+class FusedConv(nn.Module):
+    """Modulated conv in fused form: x * style, conv (demodulation folded in), bias, noise, leaky ReLU.
+
+    `depthwise=True` is the depthwise-separable form (depthwise kxk without bias, then pointwise
+    1x1 with bias); otherwise one full kxk conv.
+    """
+
+    def __init__(self, channels_in: int, channels_out: int, side: int, depthwise: bool, with_noise: bool, kernel_size: int = 3):
+        super().__init__()
+        self.depthwise = depthwise
+        self.with_noise = with_noise
+        self.padding = kernel_size // 2
+        if depthwise:
+            self.weight_dw = nn.Parameter(torch.zeros(channels_in, 1, kernel_size, kernel_size))
+            self.weight = nn.Parameter(torch.zeros(channels_out, channels_in, 1, 1))
+        else:
+            self.weight = nn.Parameter(torch.zeros(channels_out, channels_in, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(channels_out))
+        if with_noise:
+            self.register_buffer("noise", torch.zeros(1, 1, side, side))
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        """Apply the layer; `style=None` means the input scale was already applied upstream."""
+        if style is not None:
+            x = x * style[:, :, None, None]
+        if self.depthwise:
+            x = F.conv2d(x, self.weight_dw, padding=self.padding, groups=self.weight_dw.shape[0])
+            x = F.conv2d(x, self.weight, self.bias)
+        else:
+            x = F.conv2d(x, self.weight, self.bias, padding=self.padding)
+        if self.with_noise:
+            x = x + self.noise
+        return F.leaky_relu(x, LEAKY_SLOPE)
+
+
+def inverse_dwt_band_major(x: torch.Tensor, quarter: int) -> torch.Tensor:
+    """Inverse Haar DWT of a band-major tensor (B, 4 * quarter, H, W)."""
+    return haar_idwt_bands(
+        x[:, :quarter], x[:, quarter : 2 * quarter], x[:, 2 * quarter : 3 * quarter], x[:, 3 * quarter :]
+    )
+
+
+class FusedBlock(nn.Module):
+    def __init__(self, channels_in: int, channels_out: int, side: int, with_noise: bool):
+        super().__init__()
+        self.quarter = channels_in // 4
+        self.conv1 = FusedConv(self.quarter, channels_out, side, depthwise=True, with_noise=with_noise)
+        self.conv2 = FusedConv(channels_out, channels_out, side, depthwise=True, with_noise=with_noise)
+
+    def forward(self, x: torch.Tensor, up_style: torch.Tensor, conv1_style: torch.Tensor, conv2_style: torch.Tensor) -> torch.Tensor:
+        # conv1's input scale is per channel and each IDWT output channel reads only the four
+        # bands of the same channel, so both scales apply before the IDWT as one product.
+        scale = up_style * conv1_style.repeat(1, 4)
+        x = inverse_dwt_band_major(x * scale[:, :, None, None], self.quarter)
+        x = self.conv1(x, None)
+        return self.conv2(x, conv2_style)
+
+
+class FusedSynthesis(nn.Module):
+    """Inference form of the student synthesis network: `ws` -> image (B, 3, H, W) in about [-1, 1]."""
+
+    def __init__(self, config: GeneratorConfig, with_noise: bool = True):
+        super().__init__()
+        self.config = config
+        self.with_noise = with_noise
+        self.slots = style_slots(config)
+        total_style = max(slot.stop for slot in self.slots.values())
+        channels = config.channels
+
+        self.const = nn.Parameter(torch.zeros(1, channels[0], 4, 4))
+        self.affine_weight = nn.Parameter(torch.zeros(total_style, config.style_dim))
+        self.affine_bias = nn.Parameter(torch.zeros(total_style))
+        self.conv1 = FusedConv(channels[0], channels[0], 4, depthwise=False, with_noise=with_noise)
+        self.blocks = nn.ModuleList(
+            FusedBlock(channels_in, channels_out, 8 * 2**i, with_noise)
+            for i, (channels_in, channels_out) in enumerate(zip(channels[:-1], channels[1:]))
+        )
+        self.head_weight = nn.Parameter(torch.zeros(NUM_IMAGE_BANDS, channels[-1], 1, 1))
+        self.head_bias = nn.Parameter(torch.zeros(NUM_IMAGE_BANDS))
+
+    def styles(self, ws: torch.Tensor):
+        """Compute every affine map of w with one matrix multiply; return a slot lookup."""
+        style_dim, num_ws = self.config.style_dim, self.config.num_ws
+        if ws.ndim == 2 and ws.shape[1] == style_dim:
+            stacked = F.linear(ws, self.affine_weight, self.affine_bias)
+            return lambda slot: stacked[:, slot.start : slot.stop]
+        if ws.ndim == 3 and ws.shape[1] == num_ws and ws.shape[2] == style_dim:
+            stacked = F.linear(ws, self.affine_weight, self.affine_bias)
+            return lambda slot: stacked[:, slot.ws_index, slot.start : slot.stop]
+        raise ValueError(f"ws must have shape (B, {style_dim}) or (B, {num_ws}, {style_dim}), got {tuple(ws.shape)}")
+
+    def forward(self, ws: torch.Tensor) -> torch.Tensor:
+        style = self.styles(ws)
+        slots = self.slots
+
+        x = self.conv1(self.const.expand(ws.shape[0], -1, -1, -1), style(slots["conv1"]))
+        for i, block in enumerate(self.blocks):
+            x = block(x, style(slots[f"blocks.{i}.up"]), style(slots[f"blocks.{i}.conv1"]), style(slots[f"blocks.{i}.conv2"]))
+
+        head = F.conv2d(x * style(slots["head"])[:, :, None, None], self.head_weight, self.head_bias)
+        return inverse_dwt_band_major(head, NUM_IMAGE_BANDS // 4)
