@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from msg_cli import inspect_command
 
 
 @dataclasses.dataclass(frozen=True)
@@ -14,4 +15,6 @@ class Command:
     help: str
 
 
-ALL: list[Command] = []
+ALL: list[Command] = [
+    Command("inspect", inspect_command.inspect, "Print resolution, channels, parameters, MACs and the input/output contract of a model."),
+]

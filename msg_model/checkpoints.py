@@ -14,6 +14,7 @@ import pickle
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -28,22 +29,19 @@ TOOLKIT_FORMAT = "mobilestylegan-deploy/1"
 MAX_LISTED_OFFENDERS = 5
 
 
-class LightningAttributeDict(dict):
-    """Stand-in for Lightning's `AttributeDict`, which holds hyperparameters in official checkpoints."""
+def checkpoint_allowlist() -> list:
+    """Globals besides tensors and plain containers that an official checkpoint may contain.
 
-
-# The only classes besides tensors and plain containers that an official checkpoint may contain.
-# Each is unpickled as a plain dict subclass, never as the real class.
-CHECKPOINT_ALLOWLIST = [
-    (LightningAttributeDict, "pytorch_lightning.utilities.parsing.AttributeDict"),
-    (LightningAttributeDict, "lightning.pytorch.utilities.parsing.AttributeDict"),
-    (LightningAttributeDict, "lightning_fabric.utilities.data.AttributeDict"),
-]
+    Lightning stores callback state such as `best_model_score`, which can be a numpy scalar;
+    numpy scalars and dtypes rebuild plain values and run no code of the file's choosing.
+    """
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
+    return [multiarray.scalar, np.dtype, type(np.dtype(np.float64)), type(np.dtype(np.float32)), type(np.dtype(np.int64))]
 
 
 def is_fixed_official_key(name: str) -> bool:
     """True for official keys that hold no learned weights: the IDWT filters and `device_info`."""
-    return name == "device_info" or ".idwt.g" in f".{name}"
+    return name.rsplit(".", 1)[-1] == "device_info" or ".idwt.g" in f".{name}"
 
 
 def read_pickle_checkpoint(path: Path, trust_checkpoint: bool) -> dict:
@@ -53,7 +51,7 @@ def read_pickle_checkpoint(path: Path, trust_checkpoint: bool) -> dict:
     try:
         if trust_checkpoint:
             return torch.load(path, map_location="cpu", weights_only=False)
-        with torch.serialization.safe_globals(CHECKPOINT_ALLOWLIST):
+        with torch.serialization.safe_globals(checkpoint_allowlist()):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -168,7 +166,7 @@ def load_official_checkpoint(path: Path | str, trust_checkpoint: bool = False) -
 def save_generator(generator: Generator, path: Path | str) -> Path:
     """Write the toolkit's own file: safetensors weights, config and format tag as metadata."""
     path = Path(path)
-    tensors = {k: v.detach().contiguous().cpu() for k, v in generator.state_dict().items()}
+    tensors = {k: v.detach().contiguous().cpu() for k, v in generator.state_dict().items() if not is_fixed_official_key(k)}
     metadata = {"format": TOOLKIT_FORMAT, "config": generator.config.to_json()}
     with atomic_path(path) as temporary:
         save_file(tensors, str(temporary), metadata=metadata)

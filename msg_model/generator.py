@@ -15,8 +15,8 @@ W_AVG_SEED = 0
 
 
 def truncate(w: torch.Tensor, w_avg: torch.Tensor, psi: float | torch.Tensor) -> torch.Tensor:
-    """The truncation trick w' = w_avg + psi * (w - w_avg)."""
-    return w_avg + psi * (w - w_avg)
+    """The truncation trick w' = w_avg + psi * (w - w_avg); exact at psi 0 and 1."""
+    return torch.lerp(w_avg.expand_as(w), w, psi)
 
 
 def z_from_seed(seed: int, style_dim: int = 512) -> torch.Tensor:

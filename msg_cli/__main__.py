@@ -1,0 +1,3 @@
+from msg_cli.main import app
+
+app()
