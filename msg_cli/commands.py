@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from msg_cli import inspect_command
+from msg_cli import generate_command, inspect_command
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,5 +16,6 @@ class Command:
 
 
 ALL: list[Command] = [
+    Command("generate", generate_command.generate, "Draw faces for seeds into a picture grid or a .npy of raw images."),
     Command("inspect", inspect_command.inspect, "Print resolution, channels, parameters, MACs and the input/output contract of a model."),
 ]

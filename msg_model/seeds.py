@@ -1,0 +1,31 @@
+"""Seed lists as users type them: "0-7", "0,3,5", "0-3,9"."""
+
+from __future__ import annotations
+
+from msg_model.errors import InvalidInputError
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Expand a comma-separated list of seeds and inclusive ranges, keeping order and dropping repeats."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                first, last = part.split("-", 1) if not part.startswith("-") else (None, None)
+                start, stop = int(first), int(last)
+                if stop < start:
+                    raise ValueError
+                values = range(start, stop + 1)
+            else:
+                values = [int(part)]
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"invalid seed list {text!r}: {part!r} is not a seed or an ascending range; use forms like 0-7, 0,3,5 or 0-3,9"
+            ) from None
+        for seed in values:
+            if not 0 <= seed < 2**32:
+                raise InvalidInputError(f"seed {seed} in {text!r} is out of range; seeds are integers from 0 to 2**32 - 1")
+            if seed not in seeds:
+                seeds.append(seed)
+    return seeds
