@@ -38,8 +38,36 @@ class StyleSlot:
     stop: int
 
 
-def style_slots(config: GeneratorConfig) -> dict[str, StyleSlot]:
+@dataclasses.dataclass(frozen=True)
+class LayerWidths:
+    """Output channels of every conv on the output path; differs from the config after channel pruning.
+
+    `first` is the 3x3 conv's width; `blocks[i]` holds the widths of block i's conv1 and conv2.
+    Widths that enter an inverse DWT (`first` and every conv2 but the last) are multiples of 4.
+    """
+
+    first: int
+    blocks: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        entering_idwt = [self.first] + [conv2 for _, conv2 in self.blocks[:-1]]
+        if any(width < 4 or width % 4 for width in entering_idwt):
+            raise ValueError(f"widths entering an inverse DWT must be positive multiples of 4, got {entering_idwt}")
+        if any(width < 1 for pair in self.blocks for width in pair):
+            raise ValueError(f"every width must be positive, got {self.blocks}")
+
+    @classmethod
+    def from_config(cls, config: GeneratorConfig) -> "LayerWidths":
+        return cls(config.channels[0], tuple((width, width) for width in config.channels[1:]))
+
+    def block_input(self, index: int) -> int:
+        """Channels entering block `index` (before its inverse DWT)."""
+        return self.first if index == 0 else self.blocks[index - 1][1]
+
+
+def style_slots(config: GeneratorConfig, widths: LayerWidths | None = None) -> dict[str, StyleSlot]:
     """Where each layer's style lives in `affine_weight`, in forward order."""
+    widths = widths or LayerWidths.from_config(config)
     slots: dict[str, StyleSlot] = {}
     offset = 0
 
@@ -48,13 +76,13 @@ def style_slots(config: GeneratorConfig) -> dict[str, StyleSlot]:
         slots[name] = StyleSlot(ws_index, offset, offset + width)
         offset += width
 
-    channels = config.channels
-    add("conv1", 0, channels[0])
-    for i, (channels_in, channels_out) in enumerate(zip(channels[:-1], channels[1:])):
+    add("conv1", 0, config.channels[0])  # the style scales the input: the constant
+    for i, (conv1_width, _) in enumerate(widths.blocks):
+        channels_in = widths.block_input(i)
         add(f"blocks.{i}.up", 1 + 3 * i, channels_in)
         add(f"blocks.{i}.conv1", 1 + 3 * i, channels_in // 4)
-        add(f"blocks.{i}.conv2", 2 + 3 * i, channels_out)
-    add("head", 3 * config.num_blocks, channels[-1])
+        add(f"blocks.{i}.conv2", 2 + 3 * i, conv1_width)
+    add("head", 3 * config.num_blocks, widths.blocks[-1][1])
     return slots
 
 
@@ -113,11 +141,11 @@ def inverse_dwt_band_major(x: torch.Tensor, quarter: int) -> torch.Tensor:
 
 
 class FusedBlock(nn.Module):
-    def __init__(self, channels_in: int, channels_out: int, side: int, with_noise: bool):
+    def __init__(self, channels_in: int, conv1_width: int, conv2_width: int, side: int, with_noise: bool):
         super().__init__()
         self.quarter = channels_in // 4
-        self.conv1 = FusedConv(self.quarter, channels_out, side, depthwise=True, with_noise=with_noise)
-        self.conv2 = FusedConv(channels_out, channels_out, side, depthwise=True, with_noise=with_noise)
+        self.conv1 = FusedConv(self.quarter, conv1_width, side, depthwise=True, with_noise=with_noise)
+        self.conv2 = FusedConv(conv1_width, conv2_width, side, depthwise=True, with_noise=with_noise)
 
     def forward(self, x: torch.Tensor, up_style: torch.Tensor, conv1_style: torch.Tensor, conv2_style: torch.Tensor) -> torch.Tensor:
         # conv1's input scale is per channel and each IDWT output channel reads only the four
@@ -131,23 +159,27 @@ class FusedBlock(nn.Module):
 class FusedSynthesis(nn.Module):
     """Inference form of the student synthesis network: `ws` -> image (B, 3, H, W) in about [-1, 1]."""
 
-    def __init__(self, config: GeneratorConfig, with_noise: bool = True):
+    def __init__(self, config: GeneratorConfig, with_noise: bool = True, widths: LayerWidths | None = None):
         super().__init__()
         self.config = config
         self.with_noise = with_noise
-        self.slots = style_slots(config)
+        self.widths = widths or LayerWidths.from_config(config)
+        if len(self.widths.blocks) != config.num_blocks:
+            raise ValueError(f"widths describe {len(self.widths.blocks)} blocks, the config has {config.num_blocks}")
+        self.slots = style_slots(config, self.widths)
         total_style = max(slot.stop for slot in self.slots.values())
-        channels = config.channels
+        first = self.widths.first
 
-        self.const = nn.Parameter(torch.zeros(1, channels[0], 4, 4))
+        # The constant keeps the config width: the first conv reads all of it.
+        self.const = nn.Parameter(torch.zeros(1, config.channels[0], 4, 4))
         self.affine_weight = nn.Parameter(torch.zeros(total_style, config.style_dim))
         self.affine_bias = nn.Parameter(torch.zeros(total_style))
-        self.conv1 = FusedConv(channels[0], channels[0], 4, depthwise=False, with_noise=with_noise)
+        self.conv1 = FusedConv(config.channels[0], first, 4, depthwise=False, with_noise=with_noise)
         self.blocks = nn.ModuleList(
-            FusedBlock(channels_in, channels_out, 8 * 2**i, with_noise)
-            for i, (channels_in, channels_out) in enumerate(zip(channels[:-1], channels[1:]))
+            FusedBlock(self.widths.block_input(i), conv1_width, conv2_width, 8 * 2**i, with_noise)
+            for i, (conv1_width, conv2_width) in enumerate(self.widths.blocks)
         )
-        self.head_weight = nn.Parameter(torch.zeros(NUM_IMAGE_BANDS, channels[-1], 1, 1))
+        self.head_weight = nn.Parameter(torch.zeros(NUM_IMAGE_BANDS, self.widths.blocks[-1][1], 1, 1))
         self.head_bias = nn.Parameter(torch.zeros(NUM_IMAGE_BANDS))
 
     def styles(self, ws: torch.Tensor):
