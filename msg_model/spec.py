@@ -2,7 +2,7 @@
 
 - `pretrained:ffhq`: the released FFHQ 1024x1024 model (OpenVINO IR from the random-face wheel);
 - a folder holding `SynthesisNetwork.xml`/`.bin` and `MappingNetwork.xml`/`.bin`: an OpenVINO IR export;
-- `*.safetensors`: the toolkit's own file;
+- `*.safetensors`: the toolkit's own files (a trainable generator, or a fused model such as a pruned one);
 - `*.ckpt`, `*.pt`, `*.pth`: an official MobileStyleGAN training checkpoint;
 - `random:small`, `random:ffhq`: seeded random weights, for tests and dry runs.
 """
@@ -77,6 +77,17 @@ def from_generator(spec: str, generator: Generator, source_sha256: str | None = 
     )
 
 
+def load_safetensors(spec: str, path: Path) -> LoadedModel:
+    """Load either of the toolkit's safetensors files: a trainable generator or a fused model."""
+    from msg_model import checkpoints, fused_file
+
+    if fused_file.read_format_tag(path) == fused_file.FUSED_FORMAT:
+        synthesis, mapping, metadata = fused_file.load_fused_model(path)
+        description = f"fused model derived from {metadata.get('source') or 'an unknown source'}"
+        return LoadedModel(spec, synthesis.config, synthesis, mapping, sha256_file(path), description=description)
+    return from_generator(spec, checkpoints.load_generator(path), sha256_file(path))
+
+
 def load_model(spec: str, *, trust_checkpoint: bool = False, cache_dir: Path | None = None) -> LoadedModel:
     """Resolve a model spec into a `LoadedModel`; raise `InvalidInputError` for an unknown spec."""
     from msg_model import checkpoints
@@ -99,7 +110,7 @@ def load_model(spec: str, *, trust_checkpoint: bool = False, cache_dir: Path | N
     if not path.exists():
         raise InvalidInputError(f"model {spec!r} not found; expected {SPEC_HELP}")
     if path.suffix == ".safetensors":
-        return from_generator(spec, checkpoints.load_generator(path), sha256_file(path))
+        return load_safetensors(spec, path)
     if path.suffix in CHECKPOINT_SUFFIXES:
         generator = checkpoints.load_official_checkpoint(path, trust_checkpoint=trust_checkpoint)
         return from_generator(spec, generator, sha256_file(path))
