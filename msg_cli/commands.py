@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from msg_cli import generate_command, inspect_command
+from msg_cli import generate_command, inspect_command, prune_command
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,4 +18,5 @@ class Command:
 ALL: list[Command] = [
     Command("generate", generate_command.generate, "Draw faces for seeds into a picture grid or a .npy of raw images."),
     Command("inspect", inspect_command.inspect, "Print resolution, channels, parameters, MACs and the input/output contract of a model."),
+    Command("prune", prune_command.prune_command, "Prune the fused student: zero small weights, or remove hidden channels with --structured."),
 ]
