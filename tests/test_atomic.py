@@ -1,8 +1,7 @@
-import os
 
 import pytest
 
-from msg_model.atomic import atomic_path
+from msg_model.atomic import atomic_path, current_umask
 
 
 def test_file_written_with_normal_permissions(tmp_path):
@@ -11,7 +10,7 @@ def test_file_written_with_normal_permissions(tmp_path):
         temporary.write_text("done")
 
     assert target.read_text() == "done"
-    assert target.stat().st_mode & 0o777 == 0o666 & ~os.umask(os.umask(0))
+    assert target.stat().st_mode & 0o777 == 0o666 & ~current_umask()
 
 
 def test_failure_leaves_nothing(tmp_path):
