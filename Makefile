@@ -19,7 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/msg deploy
 
-test: $(STAMP)
+# The demo page's npm packages (LiteRT.js, playwright-core), pinned by its package-lock.json.
+WEB := mobile_demo/web
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(WEB) --no-audit --no-fund; \
+	else echo "note: npm not found, so the demo page's browser test is skipped; install Node.js and npm"; fi
+
+test: $(STAMP) $(WEB)/node_modules/.package-lock.json
+	@command -v chromium >/dev/null 2>&1 || echo "note: Chromium not found, so the demo page's browser test is skipped; install it with: apt-get update && apt-get install -y chromium"
 	$(PYTHON) -m pytest
 
 clean:

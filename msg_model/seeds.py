@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from msg_model.errors import InvalidInputError
 
+MAX_SEEDS = 100_000  # far above any FID sample count; protects against typos such as 0-4000000000
+
 
 def parse_seeds(text: str) -> list[int]:
     """Expand a comma-separated list of seeds and inclusive ranges, keeping order and dropping repeats."""
     seeds: list[int] = []
+    seen: set[int] = set()
     for part in text.split(","):
         part = part.strip()
         try:
@@ -23,9 +26,12 @@ def parse_seeds(text: str) -> list[int]:
             raise InvalidInputError(
                 f"invalid seed list {text!r}: {part!r} is not a seed or an ascending range; use forms like 0-7, 0,3,5 or 0-3,9"
             ) from None
+        if len(values) + len(seeds) > MAX_SEEDS:
+            raise InvalidInputError(f"seed list {text!r} names more than {MAX_SEEDS:,} seeds; use a shorter range")
         for seed in values:
             if not 0 <= seed < 2**32:
                 raise InvalidInputError(f"seed {seed} in {text!r} is out of range; seeds are integers from 0 to 2**32 - 1")
-            if seed not in seeds:
+            if seed not in seen:
+                seen.add(seed)
                 seeds.append(seed)
     return seeds

@@ -28,6 +28,11 @@ def test_parse_seeds_rejects(text):
         parse_seeds(text)
 
 
+def test_parse_seeds_rejects_huge_range():
+    with pytest.raises(InvalidInputError, match="more than 100,000 seeds"):
+        parse_seeds("0-4000000000")
+
+
 def test_parse_seeds_rejects_negative():
     with pytest.raises(InvalidInputError, match="seed -4 in '-4' is out of range"):
         parse_seeds("-4")

@@ -247,8 +247,10 @@ def released_model(released_folder):
 
 @pytest.fixture(scope="module")
 def openvino_models(released_folder):
-    ov = pytest.importorskip("openvino")
-    core = ov.Core()
+    pytest.importorskip("openvino")
+    from msg_model.openvino_import import import_openvino
+
+    core = import_openvino().Core()
     mapping = core.compile_model(str(released_folder / "MappingNetwork.xml"), "CPU", OPENVINO_CONFIG)
     synthesis = core.compile_model(str(released_folder / "SynthesisNetwork.xml"), "CPU", OPENVINO_CONFIG)
     return mapping, synthesis

@@ -1,0 +1,79 @@
+"""Run the deploy steps into a temporary folder beside the output and rename it into place at the end.
+
+A failed or interrupted run leaves the previous output folder (if any) untouched and no partial one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from converters.artifact import Artifact
+from converters.deploy_job.manifest import MANIFEST_NAME
+from converters.deploy_job.state import DeployOptions, DeployState, Step
+from converters.deploy_job.steps import (
+    check_run_step,
+    convert_mapping_step,
+    convert_synthesis_step,
+    load_step,
+    manifest_step,
+    validate_step,
+)
+from msg_model.atomic import atomic_path
+from msg_model.errors import InvalidInputError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STEPS: tuple[Step, ...] = (
+    Step("load", "loading and fusing the model", load_step),
+    Step("convert-synthesis", "converting the synthesis network (CoreML fp16, TFLite fp32)", convert_synthesis_step),
+    Step("convert-mapping", "converting the mapping network (TFLite fp32, CoreML fp16)", convert_mapping_step),
+    Step("check-run", "running each model once against PyTorch", check_run_step),
+    Step("validate", "validating every model against the float model (report/report.html)", validate_step),
+    Step("manifest", "writing manifest.json", manifest_step),
+)
+
+StepCallback = Callable[[Step, int, int], None]  # (step, index from 0, number of steps)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeployResult:
+    folder: Path
+    artifacts: tuple[Artifact, ...]
+    manifest: dict[str, Any] | None
+    validation: Any = None  # validation.ValidationResult, or None when validation was off
+
+    @property
+    def passed(self) -> bool:
+        return self.validation is None or self.validation.passed
+
+
+def check_output_folder(folder: Path) -> None:
+    """Reject an output path that a deploy run must not replace: a file, or a non-empty folder that is not a deploy folder."""
+    if folder.is_file():
+        raise InvalidInputError(f"output {str(folder)!r} is a file; pass a folder path with --out")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / MANIFEST_NAME).is_file():
+        raise InvalidInputError(
+            f"output folder {str(folder)!r} is not empty and contains no {MANIFEST_NAME}, so it is not an earlier deploy "
+            f"output and would be replaced; pass a new or empty folder with --out"
+        )
+
+
+def run_deploy(options: DeployOptions, steps: Sequence[Step] = DEFAULT_STEPS, on_step: StepCallback | None = None) -> DeployResult:
+    """Run `steps` in order into a temporary sibling of `options.out_dir`, then replace `out_dir` with it."""
+    folder = Path(options.out_dir)
+    check_output_folder(folder)
+    with atomic_path(folder, directory=True) as work_dir:
+        state = DeployState(options=options, work_dir=work_dir)
+        for index, step in enumerate(steps):
+            if on_step is not None:
+                on_step(step, index, len(steps))
+            start = time.perf_counter()
+            step.run(state)
+            state.timings[step.name] = time.perf_counter() - start
+            logger.info("step %s took %.1f s", step.name, state.timings[step.name])
+    artifacts = tuple(dataclasses.replace(artifact, path=folder / artifact.path.name, sidecar=folder / artifact.sidecar.name) for artifact in state.artifacts)
+    return DeployResult(folder, artifacts, state.manifest, state.validation)
