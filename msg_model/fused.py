@@ -8,7 +8,8 @@ Compared with the trainable form:
 - noise x noise weight is baked as a constant map per layer (noise mode `const`; `none` drops it);
 - conv biases are conv biases, and the wavelet heads of lower resolutions are dropped;
 - tensors that feed an inverse DWT have their channels in band-major order
-  (all low-band channels, then band 0, band 1, band 2), so the bands are plain channel slices.
+  (all low-band channels, then band 0, band 1, band 2), so the bands are plain channel slices;
+- activations are channels-last between convolutions, the layout of TFLite and CoreML kernels.
 
 The module has no Python control flow on tensor values and fixed shapes except the batch, so
 `torch.export.export(..., strict=True)` traces it.
@@ -23,7 +24,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from msg_model.config import GeneratorConfig
-from msg_model.haar import haar_idwt_bands
 from msg_model.layers import LEAKY_SLOPE
 
 NUM_IMAGE_BANDS = 12  # 3 RGB channels x 4 Haar bands
@@ -98,11 +98,22 @@ def band_major_permutation(channels: int) -> torch.Tensor:
     return torch.cat([low, *high])
 
 
+def conv2d_nhwc(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, padding: int = 0, groups: int = 1) -> torch.Tensor:
+    """`F.conv2d` on a channels-last (B, H, W, C) tensor, returning channels-last.
+
+    The converters turn each permute pair into the layout changes that every TFLite and CoreML
+    convolution needs anyway, so they cancel; the elementwise ops and the inverse DWT between
+    convolutions then run without any transposes of large activations.
+    """
+    out = F.conv2d(x.permute(0, 3, 1, 2), weight, bias, padding=padding, groups=groups)
+    return out.permute(0, 2, 3, 1)
+
+
 class FusedConv(nn.Module):
     """Modulated conv in fused form: x * style, conv (demodulation folded in), bias, noise, leaky ReLU.
 
-    `depthwise=True` is the depthwise-separable form (depthwise kxk without bias, then pointwise
-    1x1 with bias); otherwise one full kxk conv.
+    Works on channels-last tensors (B, H, W, C). `depthwise=True` is the depthwise-separable form
+    (depthwise kxk without bias, then pointwise 1x1 with bias); otherwise one full kxk conv.
     """
 
     def __init__(self, channels_in: int, channels_out: int, side: int, depthwise: bool, with_noise: bool, kernel_size: int = 3):
@@ -122,22 +133,33 @@ class FusedConv(nn.Module):
     def forward(self, x: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         """Apply the layer; `style=None` means the input scale was already applied upstream."""
         if style is not None:
-            x = x * style[:, :, None, None]
+            x = x * style[:, None, None, :]
         if self.depthwise:
-            x = F.conv2d(x, self.weight_dw, padding=self.padding, groups=self.weight_dw.shape[0])
-            x = F.conv2d(x, self.weight, self.bias)
-        else:
-            x = F.conv2d(x, self.weight, self.bias, padding=self.padding)
+            x = conv2d_nhwc(x, self.weight_dw, padding=self.padding, groups=self.weight_dw.shape[0])
+        padding = 0 if self.depthwise else self.padding
+        # The noise joins before the permute back: coremltools 9.0's conv-bias fusion fails on
+        # conv -> transpose -> add(constant) once the conv weight is compressed.
+        out = F.conv2d(x.permute(0, 3, 1, 2), self.weight, self.bias, padding=padding)
         if self.with_noise:
-            x = x + self.noise
-        return F.leaky_relu(x, LEAKY_SLOPE)
+            out = out + self.noise
+        return F.leaky_relu(out.permute(0, 2, 3, 1), LEAKY_SLOPE)
 
 
-def inverse_dwt_band_major(x: torch.Tensor, quarter: int) -> torch.Tensor:
-    """Inverse Haar DWT of a band-major tensor (B, 4 * quarter, H, W)."""
-    return haar_idwt_bands(
-        x[:, :quarter], x[:, quarter : 2 * quarter], x[:, 2 * quarter : 3 * quarter], x[:, 3 * quarter :]
-    )
+def inverse_dwt_nhwc(x: torch.Tensor, quarter: int) -> torch.Tensor:
+    """Inverse Haar DWT of a channels-last, band-major tensor (B, H, W, 4 * quarter) -> (B, 2H, 2W, quarter).
+
+    The same transform as `msg_model.haar.haar_idwt_bands`. In channels-last order the 2x2 cells
+    interleave by stacking next to the width and height axes, so no pixel shuffle is needed.
+    """
+    low, band0, band1, band2 = x[..., :quarter], x[..., quarter : 2 * quarter], x[..., 2 * quarter : 3 * quarter], x[..., 3 * quarter :]
+    low_plus_0 = low + band0
+    low_minus_0 = low - band0
+    sum_12 = band1 + band2
+    diff_12 = band1 - band2
+
+    top = torch.stack([(low_plus_0 + sum_12) * 0.5, (low_plus_0 - sum_12) * 0.5], dim=3).flatten(2, 3)
+    bottom = torch.stack([(low_minus_0 + diff_12) * 0.5, (low_minus_0 - diff_12) * 0.5], dim=3).flatten(2, 3)
+    return torch.stack([top, bottom], dim=2).flatten(1, 2)
 
 
 class FusedBlock(nn.Module):
@@ -151,7 +173,7 @@ class FusedBlock(nn.Module):
         # conv1's input scale is per channel and each IDWT output channel reads only the four
         # bands of the same channel, so both scales apply before the IDWT as one product.
         scale = up_style * conv1_style.repeat(1, 4)
-        x = inverse_dwt_band_major(x * scale[:, :, None, None], self.quarter)
+        x = inverse_dwt_nhwc(x * scale[:, None, None, :], self.quarter)
         x = self.conv1(x, None)
         return self.conv2(x, conv2_style)
 
@@ -197,9 +219,10 @@ class FusedSynthesis(nn.Module):
         style = self.styles(ws)
         slots = self.slots
 
-        x = self.conv1(self.const.expand(ws.shape[0], -1, -1, -1), style(slots["conv1"]))
+        # Activations are channels-last (B, H, W, C) from the constant to the image.
+        x = self.conv1(self.const.permute(0, 2, 3, 1).expand(ws.shape[0], -1, -1, -1), style(slots["conv1"]))
         for i, block in enumerate(self.blocks):
             x = block(x, style(slots[f"blocks.{i}.up"]), style(slots[f"blocks.{i}.conv1"]), style(slots[f"blocks.{i}.conv2"]))
 
-        head = F.conv2d(x * style(slots["head"])[:, :, None, None], self.head_weight, self.head_bias)
-        return inverse_dwt_band_major(head, NUM_IMAGE_BANDS // 4)
+        head = conv2d_nhwc(x * style(slots["head"])[:, None, None, :], self.head_weight, self.head_bias)
+        return inverse_dwt_nhwc(head, NUM_IMAGE_BANDS // 4).permute(0, 3, 1, 2)

@@ -54,12 +54,15 @@ def wavelet_channels(units: torch.Tensor, quarter: int) -> torch.Tensor:
 
 
 def record_activations(fused: FusedSynthesis, ws: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Mean |output| per channel (over batch and space) of every FusedConv, keyed by its state prefix."""
+    """Mean |output| per channel (over batch and space) of every FusedConv, keyed by its state prefix.
+
+    FusedConv outputs are channels-last (B, H, W, C).
+    """
     means: dict[str, torch.Tensor] = {}
     handles = []
     for name, module in fused.named_modules():
         if name and hasattr(module, "with_noise") and hasattr(module, "weight"):
-            handles.append(module.register_forward_hook(lambda _m, _i, out, name=name: means.__setitem__(name, out.abs().mean(dim=(0, 2, 3)))))
+            handles.append(module.register_forward_hook(lambda _m, _i, out, name=name: means.__setitem__(name, out.abs().mean(dim=(0, 1, 2)))))
     try:
         with torch.no_grad():
             fused(ws)
