@@ -16,8 +16,6 @@ import torch
 from validation.artifacts import ArtifactInfo
 from validation.reference import ReferenceModel
 
-TFLITE_SIGNATURE = "serving_default"
-
 
 class Runner(Protocol):
     """Interface of every runner; `label` names the runtime and its settings for the report."""
@@ -55,59 +53,31 @@ class TorchRunner:
         return {"image": self.synthesis(ws).numpy().copy()}
 
 
-def quantize_input(value: np.ndarray, detail: dict) -> np.ndarray:
-    """Cast a float input to the tensor's dtype, quantizing with its (scale, zero point) when it has one."""
-    dtype = np.dtype(detail["dtype"])
-    scale, zero_point = detail["quantization"]
-    if np.issubdtype(dtype, np.floating) or scale == 0:
-        return value.astype(dtype)
-    limits = np.iinfo(dtype)
-    return np.clip(np.rint(value / scale + zero_point), limits.min, limits.max).astype(dtype)
-
-
-def dequantize_output(value: np.ndarray, detail: dict) -> np.ndarray:
-    """Copy an output out of the interpreter's buffer, dequantizing integer tensors that have a scale.
-
-    Integer outputs without a scale (a uint8 RGB image) stay integers.
-    """
-    scale, zero_point = detail["quantization"]
-    if np.issubdtype(value.dtype, np.integer) and scale != 0:
-        return ((value.astype(np.float32) - zero_point) * scale).astype(np.float32)
-    return np.array(value, copy=True)
-
-
 class TFLiteRunner:
     """A `.tflite` file run by the LiteRT interpreter, the same kernels as Android's CPU path.
 
-    `xnnpack=False` selects the built-in kernels without the default XNNPACK delegate.
+    `xnnpack=False` selects the built-in kernels without the default XNNPACK delegate. Failures
+    to open or run the model become `RunnerError`, which fails the artifact.
     """
 
     def __init__(self, path: Path, threads: int = 2, xnnpack: bool = True):
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        from converters.tflite_runner import TFLiteRunError, open_tflite
 
-        resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        kernels = "XNNPACK" if xnnpack else "built-in kernels, XNNPACK off"
-        self.label = f"LiteRT interpreter ({kernels}, {threads} threads)"
         try:
-            self.interpreter = Interpreter(model_path=str(path), num_threads=threads, experimental_op_resolver_type=resolver)
-            signatures = self.interpreter.get_signature_list()
-            if TFLITE_SIGNATURE not in signatures:
-                raise RunnerError(f"{path.name} has signatures {sorted(signatures)}; expected {TFLITE_SIGNATURE!r}")
-            self.signature = self.interpreter.get_signature_runner(TFLITE_SIGNATURE)
-        except (ValueError, RuntimeError) as error:
-            raise RunnerError(f"LiteRT cannot open {path.name}: {error}") from error
-        self.input_details = self.signature.get_input_details()
-        self.output_details = self.signature.get_output_details()
+            self.runner = open_tflite(path, num_threads=threads, xnnpack=xnnpack)
+        except TFLiteRunError as error:
+            raise RunnerError(str(error)) from error
+        self.label = self.runner.label
+        self.input_details = self.runner.input_details
+        self.output_details = self.runner.output_details
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        if set(inputs) != set(self.input_details):
-            raise RunnerError(f"the model's inputs are {sorted(self.input_details)}, but validation feeds {sorted(inputs)}")
-        feed = {name: quantize_input(value, self.input_details[name]) for name, value in inputs.items()}
+        from converters.tflite_runner import TFLiteRunError
+
         try:
-            outputs = self.signature(**feed)
-        except (ValueError, RuntimeError) as error:
-            raise RunnerError(f"LiteRT failed to run the model: {error}") from error
-        return {name: dequantize_output(value, self.output_details[name]) for name, value in outputs.items()}
+            return self.runner.predict(inputs)
+        except TFLiteRunError as error:
+            raise RunnerError(str(error)) from error
 
 
 class OpenVINORunner:
