@@ -82,6 +82,8 @@ def to_markdown(data: dict) -> str:
         f"Model `{data['model']}`, batch 1, measured {data['date']} with `python -m benchmarks` (`msg bench`).",
         f"Machine: {data['machine']['cpu']}, {data['machine']['cores']} cores, {data['machine']['platform']}, Python {data['machine']['python']}.",
         "Versions: " + ", ".join(f"{name} {version}" for name, version in data["versions"].items()) + ".",
+        f"Load average (1, 5, 15 min) when the run started: {data['machine'].get('load_average', 'unknown')}; "
+        "other work on the machine slows OpenVINO's threads more than LiteRT's, so compare runs made on a quiet machine.",
         f"Fused student: {data['parameters']:,} parameters, {data['macs'] / 1e9:.2f} GMAC (conv and matmul, counted by torch's FLOP counter).",
         "",
         "Times are medians over interleaved rounds (every round runs each candidate once, in a shuffled order);",

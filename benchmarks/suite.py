@@ -131,7 +131,8 @@ def machine_description() -> dict[str, str]:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "platform": platform.platform(), "python": platform.python_version()}
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "platform": platform.platform(), "python": platform.python_version(), "load_average": load}
 
 
 def run_suite(options: SuiteOptions, progress=print) -> SuiteResult:
