@@ -14,6 +14,7 @@ from msg_cli import (
     generate_command,
     inspect_command,
     prune_command,
+    quantize_command,
     validate_command,
 )
 
@@ -34,5 +35,6 @@ ALL: list[Command] = [
     Command("generate", generate_command.generate, "Draw faces for seeds into a picture grid or a .npy of raw images."),
     Command("inspect", inspect_command.inspect, "Print resolution, channels, parameters, MACs and the input/output contract of a model."),
     Command("prune", prune_command.prune_command, "Prune the fused student: zero small weights, or remove hidden channels with --structured."),
+    Command("quantize", quantize_command.quantize_command, "Make an int8, palettized or pruned variant (TFLite or CoreML), audit its compression and validate it."),
     Command("validate", validate_command.validate_command, "Compare converted models with the float model on the same latents and write report.json and report.html."),
 ]

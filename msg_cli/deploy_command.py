@@ -45,9 +45,10 @@ def result_table(result: DeployResult) -> Table:
 
 def deploy_command(
     model: str = typer.Argument(DEFAULT_MODEL, help=f"Model spec: {SPEC_HELP}."),
-    out: Path = typer.Option(DEFAULT_OUT_DIR, "--out", help="Output folder; replaced as a whole when the run succeeds."),
+    out: Path = typer.Option(DEFAULT_OUT_DIR, "--out", help="Output folder; replaced as a whole when every step completes, also when validation fails (so its report can be read; the exit code is then 1)."),
     trust_checkpoint: bool = typer.Option(False, "--trust-checkpoint", help="Load a checkpoint pickle that needs classes outside the safe allowlist."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache folder for the released model."),
+    quantized: bool = typer.Option(True, "--quantized/--no-quantized", help="Add the int8 variants: TFLite int8 weights and full int8, CoreML int8 weights."),
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Validate every model against the float model and write report/report.html."),
     seeds: str = typer.Option("0-7", "--seeds", help="Validation seeds, e.g. 0-7 or 0,3,5."),
     truncation: float = typer.Option(0.5, "--truncation", help="Truncation psi of the validation latents."),
@@ -60,6 +61,7 @@ def deploy_command(
         out_dir=out,
         trust_checkpoint=trust_checkpoint,
         cache_dir=cache_dir,
+        quantized=quantized,
         validate=validate,
         seeds=tuple(parse_seeds(seeds)),
         truncation_psi=truncation,

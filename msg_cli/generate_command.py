@@ -18,8 +18,8 @@ def generate(
     seeds: str = typer.Option("0-7", "--seeds", help="Seeds, e.g. 0-7 or 0,3,5; z = RandomState(seed).randn(1, 512) as in NVlabs' generators."),
     truncation: float = typer.Option(0.5, "--truncation", min=0.0, max=2.0, help="Truncation psi: 1 keeps w, 0 draws the mean face."),
     out: Path = typer.Option(Path("faces.png"), "--out", help="Output: a picture grid (.png, .jpg, .webp) or raw float images (.npy, N x 3 x H x W)."),
-    columns: Optional[int] = typer.Option(None, "--columns", min=1, help="Grid columns (default: up to 4)."),
-    tile_size: Optional[int] = typer.Option(None, "--tile-size", min=16, help="Resize each face to this many pixels in the grid."),
+    columns: Optional[int] = typer.Option(None, "--columns", min=1, max=64, help="Grid columns (default: up to 4)."),
+    tile_size: Optional[int] = typer.Option(None, "--tile-size", min=16, max=4096, help="Resize each face to this many pixels in the grid."),
     trust_checkpoint: bool = typer.Option(False, "--trust-checkpoint", help="Load a checkpoint pickle that needs classes outside the safe allowlist."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache folder for the released model."),
 ) -> None:

@@ -32,7 +32,7 @@ EXPECTED_KINDS = {"coreml-fp16", "tflite-fp32", "mapping-tflite-fp32", "mapping-
 def deployed(tmp_path_factory):
     """One `msg deploy random:small` run through the CLI; returns (folder, CLI output)."""
     folder = tmp_path_factory.mktemp("deploy-run") / "deploy"
-    result = CliRunner().invoke(app, ["deploy", "random:small", "--out", str(folder), "--fid-samples", "0"], env={"COLUMNS": "240"})
+    result = CliRunner().invoke(app, ["deploy", "random:small", "--out", str(folder), "--fid-samples", "0", "--no-quantized"], env={"COLUMNS": "240"})
     assert result.exit_code == 0, result.output
     return folder, result.output
 
@@ -82,7 +82,7 @@ def test_deploy_validates_every_artifact(deployed):
 def test_deploy_fails_when_validation_fails(tmp_path):
     folder = tmp_path / "deploy"
     impossible = ThresholdTable((parse_override("coreml-fp16=500", "min_psnr_db"),))
-    options = DeployOptions(model="random:small", out_dir=folder, fid_samples=0, seeds=(0,), thresholds=impossible)
+    options = DeployOptions(model="random:small", out_dir=folder, fid_samples=0, seeds=(0,), thresholds=impossible, quantized=False)
 
     result = run_deploy(options)
 
@@ -119,7 +119,8 @@ def test_deploy_sidecars_match_manifest(deployed):
 def test_deploy_failed_step_leaves_previous_folder(tmp_path):
     folder = tmp_path / "deploy"
     folder.mkdir()
-    (folder / "manifest.json").write_text("{}")
+    previous = {"manifest_version": 1, "source_model": "random:small", "toolkit_version": "0.1.0", "artifacts": []}
+    (folder / "manifest.json").write_text(json.dumps(previous))
 
     def fail(state):
         (state.work_dir / "half-written.tflite").write_bytes(b"\0")
@@ -137,3 +138,29 @@ def test_deploy_rejects_foreign_folder(tmp_path):
     with pytest.raises(InvalidInputError, match="not empty and contains no manifest.json"):
         run_deploy(DeployOptions(model="random:small", out_dir=tmp_path), steps=())
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_deploy_adds_audited_int8_variants(tmp_path):
+    folder = tmp_path / "deploy"
+    options = DeployOptions(model="random:small", out_dir=folder, validate=False)
+
+    result = run_deploy(options)
+
+    kinds = {artifact.kind for artifact in result.artifacts}
+    assert {"tflite-int8w", "coreml-int8w", "tflite-int8-full"} <= kinds
+    for kind in ("tflite-int8w", "coreml-int8w", "tflite-int8-full"):
+        audit = json.loads(next(folder.glob(f"{kind}.audit.json")).read_text())
+        assert audit
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {"tflite-int8w", "coreml-int8w", "tflite-int8-full"} <= {entry["kind"] for entry in manifest["artifacts"]}
+    assert not (folder / ".float-work").exists()
+
+
+def test_deploy_rejects_folder_with_foreign_manifest(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"manifest_version": 3}')
+    (tmp_path / "background.js").write_text("keep me")
+
+    with pytest.raises(InvalidInputError, match="no manifest.json written by msg deploy"):
+        run_deploy(DeployOptions(model="random:small", out_dir=tmp_path), steps=())
+
+    assert (tmp_path / "background.js").read_text() == "keep me"

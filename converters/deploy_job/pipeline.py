@@ -6,6 +6,7 @@ A failed or interrupted run leaves the previous output folder (if any) untouched
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from converters.deploy_job.steps import (
     convert_synthesis_step,
     load_step,
     manifest_step,
+    quantize_step,
     validate_step,
 )
 from msg_model.atomic import atomic_path
@@ -31,6 +33,7 @@ DEFAULT_STEPS: tuple[Step, ...] = (
     Step("load", "loading and fusing the model", load_step),
     Step("convert-synthesis", "converting the synthesis network (CoreML fp16, TFLite fp32)", convert_synthesis_step),
     Step("convert-mapping", "converting the mapping network (TFLite fp32, CoreML fp16)", convert_mapping_step),
+    Step("quantize", "adding int8 variants (TFLite int8w and int8-full, CoreML int8w)", quantize_step),
     Step("check-run", "running each model once against PyTorch", check_run_step),
     Step("validate", "validating every model against the float model (report/report.html)", validate_step),
     Step("manifest", "writing manifest.json", manifest_step),
@@ -51,13 +54,25 @@ class DeployResult:
         return self.validation is None or self.validation.passed
 
 
+DEPLOY_MANIFEST_KEYS = {"manifest_version", "source_model", "toolkit_version", "artifacts"}
+
+
+def is_deploy_manifest(path: Path) -> bool:
+    """Return True when `path` is a manifest.json written by `msg deploy` (not just any manifest.json)."""
+    try:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(fields, dict) and DEPLOY_MANIFEST_KEYS <= set(fields)
+
+
 def check_output_folder(folder: Path) -> None:
     """Reject an output path that a deploy run must not replace: a file, or a non-empty folder that is not a deploy folder."""
     if folder.is_file():
         raise InvalidInputError(f"output {str(folder)!r} is a file; pass a folder path with --out")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / MANIFEST_NAME).is_file():
+    if folder.is_dir() and any(folder.iterdir()) and not is_deploy_manifest(folder / MANIFEST_NAME):
         raise InvalidInputError(
-            f"output folder {str(folder)!r} is not empty and contains no {MANIFEST_NAME}, so it is not an earlier deploy "
+            f"output folder {str(folder)!r} is not empty and contains no {MANIFEST_NAME} written by msg deploy, so it is not an earlier deploy "
             f"output and would be replaced; pass a new or empty folder with --out"
         )
 

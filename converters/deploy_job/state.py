@@ -20,6 +20,7 @@ class DeployOptions:
     trust_checkpoint: bool = False
     cache_dir: Path | None = None  # cache folder of the released model; None uses the default
     num_threads: int = 2  # LiteRT interpreter threads for the check runs and validation
+    quantized: bool = True  # add the int8 variants (TFLite int8w and int8-full, CoreML int8w)
     validate: bool = True  # compare every artifact with the float model and write report/
     seeds: tuple[int, ...] = tuple(range(8))  # validation seeds
     truncation_psi: float = 0.5  # truncation of the validation latents

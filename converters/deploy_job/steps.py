@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from pathlib import Path
 
 from converters.api import convert, convert_mapping
+from converters.artifact import Artifact
+from converters.sidecar import sidecar_path
 from converters.deploy_job.check_runs import run_artifact
 from converters.deploy_job.manifest import build_manifest, write_manifest
 from converters.deploy_job.state import DeployState
@@ -44,6 +47,45 @@ def check_run_step(state: DeployState) -> None:
     model = state.require_model()
     for artifact in state.artifacts:
         state.runs[artifact.path.name] = run_artifact(model, artifact, state.options.num_threads)
+
+
+# (target, scheme) of the quantized synthesis models that deploy adds; each is validated like the rest.
+QUANTIZED_VARIANTS = (("tflite", "int8w"), ("coreml", "int8w"), ("tflite", "int8-full"))
+
+
+def artifact_from_sidecar(path: Path) -> Artifact:
+    """Describe an artifact written by the quantization stage from its sidecar."""
+    from converters import read_sidecar
+    from msg_model.contract import TensorSpec
+
+    fields = read_sidecar(path)
+
+    def specs(entries: list[dict]) -> tuple[TensorSpec, ...]:
+        return tuple(TensorSpec(e["name"], tuple(e["shape"]), e["dtype"], e.get("description", "")) for e in entries)
+
+    return Artifact(
+        path, sidecar_path(path), fields["kind"], fields["target"], fields["role"],
+        specs(fields["inputs"]), specs(fields["outputs"]), fields["size_bytes"], fields["sha256"],
+    )
+
+
+def quantize_step(state: DeployState) -> None:
+    """Add the int8-weight variants of both targets and the full-int8 TFLite variant.
+
+    Each variant's compression audit must pass here; its quality is checked by the validate step.
+    """
+    if not state.options.quantized:
+        return
+    from quantization.options import QuantizeOptions
+    from quantization.variants import build_variant
+
+    model = state.require_model()
+    workdir = state.work_dir / ".float-work"
+    for target, scheme in QUANTIZED_VARIANTS:
+        options = QuantizeOptions(target=target, scheme=scheme, validate=False, truncation_psi=state.options.truncation_psi)
+        result = build_variant(model, options, out_dir=state.work_dir, workdir=workdir)
+        state.artifacts.append(artifact_from_sidecar(result.path))
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 REPORT_FOLDER = "report"
