@@ -1,4 +1,4 @@
-"""What the benchmark times. A candidate is a recipe (plain data) that builds a function drawing one image.
+"""Benchmark candidates. A candidate is a recipe (plain data) that builds a function drawing one image.
 
 Recipes are plain dicts so that the memory probe can rebuild a candidate in a fresh process and
 import only what that candidate needs: a TFLite row then does not pay for PyTorch's memory.

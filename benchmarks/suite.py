@@ -65,7 +65,7 @@ def quantized_artifacts(model: LoadedModel, workdir: Path) -> dict[str, Path]:
 
 
 def peer_xml(model: LoadedModel, workdir: Path, cache_dir: Path | None) -> Path:
-    """The released IR for `pretrained:` models; other models are converted to OpenVINO IR once."""
+    """Return the released IR for `pretrained:` models, or convert other models to OpenVINO IR once."""
     if model.spec.startswith("pretrained:"):
         from msg_model.pretrained import fetch_pretrained
 

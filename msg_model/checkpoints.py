@@ -32,8 +32,8 @@ MAX_LISTED_OFFENDERS = 5
 def checkpoint_allowlist() -> list:
     """Globals besides tensors and plain containers that an official checkpoint may contain.
 
-    Lightning stores callback state such as `best_model_score`, which can be a numpy scalar;
-    numpy scalars and dtypes rebuild plain values and run no code of the file's choosing.
+    Lightning stores callback state such as `best_model_score`, which can be a numpy scalar.
+    Numpy scalars and dtypes rebuild plain values and run no code of the file's choosing.
     """
     multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
     return [multiarray.scalar, np.dtype, type(np.dtype(np.float64)), type(np.dtype(np.float32)), type(np.dtype(np.int64))]
@@ -120,7 +120,7 @@ def check_fixed_filters(student: dict) -> None:
         expected = reference[name.rsplit(".", 1)[-1]]
         if value.shape != expected.shape or not torch.allclose(value.float(), expected, atol=1e-6):
             raise CheckpointError(
-                f"{name} holds {value.flatten().tolist()}, not the 'db1' Haar filter {expected.flatten().tolist()}; "
+                f"{name} contains {value.flatten().tolist()}, not the 'db1' Haar filter {expected.flatten().tolist()}; "
                 f"only Haar-wavelet students are supported"
             )
 
@@ -159,7 +159,7 @@ def load_official_checkpoint(path: Path | str, trust_checkpoint: bool = False) -
     payload = read_pickle_checkpoint(path, trust_checkpoint)
     state_dict = payload.get("state_dict", payload) if isinstance(payload, dict) else None
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise CheckpointError(f"{path} holds no state_dict of tensors; expected an official MobileStyleGAN checkpoint")
+        raise CheckpointError(f"{path} contains no state_dict of tensors; expected an official MobileStyleGAN checkpoint")
     return generator_from_official_state_dict(state_dict, path)
 
 

@@ -16,7 +16,7 @@ class TensorSpec:
 
 
 def synthesis_inputs(config: GeneratorConfig) -> dict[str, TensorSpec]:
-    """The two input kinds of the synthesis network, by name, at batch 1."""
+    """Return the two input kinds of the synthesis network, by name, at batch 1."""
     return {
         "w": TensorSpec("w", (1, config.style_dim), "float32", "latent in W space, from the mapping network"),
         "w_plus": TensorSpec(

@@ -56,7 +56,7 @@ def image_grid(images: np.ndarray, columns: int | None = None, tile_size: int | 
 
 
 def save_images(images: np.ndarray, path: Path, columns: int | None = None, tile_size: int | None = None) -> Path:
-    """Write an `.npy` of raw floats, or a picture grid in a format PIL knows from the suffix."""
+    """Write an `.npy` of raw floats, or a picture grid in the format PIL infers from the suffix."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":

@@ -96,7 +96,7 @@ def fuse(model: Generator | SynthesisNetwork, noise_mode: str = "const") -> Fuse
 
 @torch.no_grad()
 def fuse_mapping(generator: Generator) -> FusedMapping:
-    """The mapping network with equalized-lr gains folded into plain weights, plus w_avg for truncation."""
+    """Fold the mapping network's equalized-lr gains into plain weights and keep w_avg for truncation."""
     layers = [layer for layer in generator.mapping.layers if hasattr(layer, "weight")]
     fused = FusedMapping(generator.config)
     state = {"w_avg": generator.w_avg.clone()}

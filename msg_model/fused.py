@@ -66,7 +66,7 @@ class LayerWidths:
 
 
 def style_slots(config: GeneratorConfig, widths: LayerWidths | None = None) -> dict[str, StyleSlot]:
-    """Where each layer's style lives in `affine_weight`, in forward order."""
+    """Return where each layer's style lives in `affine_weight`, in forward order."""
     widths = widths or LayerWidths.from_config(config)
     slots: dict[str, StyleSlot] = {}
     offset = 0
@@ -102,7 +102,7 @@ def conv2d_nhwc(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
     """`F.conv2d` on a channels-last (B, H, W, C) tensor, returning channels-last.
 
     The converters turn each permute pair into the layout changes that every TFLite and CoreML
-    convolution needs anyway, so they cancel; the elementwise ops and the inverse DWT between
+    convolution needs anyway, so they cancel. The elementwise ops and the inverse DWT between
     convolutions then run without any transposes of large activations.
     """
     out = F.conv2d(x.permute(0, 3, 1, 2), weight, bias, padding=padding, groups=groups)

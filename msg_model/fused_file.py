@@ -23,7 +23,7 @@ FUSED_FORMAT = "mobilestylegan-deploy/fused-1"
 
 
 def read_format_tag(path: Path) -> str | None:
-    """The `format` metadata entry of a safetensors file, or None when it has none."""
+    """Return the `format` metadata entry of a safetensors file, or None when it has none."""
     try:
         with safe_open(str(path), framework="pt") as handle:
             return (handle.metadata() or {}).get("format")

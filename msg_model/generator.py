@@ -15,12 +15,12 @@ W_AVG_SEED = 0
 
 
 def truncate(w: torch.Tensor, w_avg: torch.Tensor, psi: float | torch.Tensor) -> torch.Tensor:
-    """The truncation trick w' = w_avg + psi * (w - w_avg); exact at psi 0 and 1."""
+    """Apply the truncation trick w' = w_avg + psi * (w - w_avg), exactly at psi 0 and 1."""
     return torch.lerp(w_avg.expand_as(w), w, psi)
 
 
 def z_from_seed(seed: int, style_dim: int = 512) -> torch.Tensor:
-    """The latent NVlabs' generators draw for `seed`: RandomState(seed).randn(1, style_dim), float32."""
+    """Return the latent NVlabs' generators draw for `seed`: RandomState(seed).randn(1, style_dim), float32."""
     return torch.from_numpy(np.random.RandomState(seed).randn(1, style_dim).astype(np.float32))
 
 

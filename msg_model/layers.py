@@ -186,7 +186,7 @@ class WaveletHead(nn.Module):
 
 
 def haar_synthesis_filters() -> dict[str, torch.Tensor]:
-    """The fixed 'db1' reconstruction filters as pytorch_wavelets stores them in a state_dict."""
+    """Return the fixed 'db1' reconstruction filters as pytorch_wavelets stores them in a state_dict."""
     half_sqrt2 = 1.0 / math.sqrt(2.0)
     low = torch.tensor([half_sqrt2, half_sqrt2])
     high = torch.tensor([half_sqrt2, -half_sqrt2])

@@ -1,7 +1,7 @@
 """Use OpenVINO without its usage telemetry.
 
 OpenVINO 2026.4 sends usage events to an outside analytics service when `openvino` is first
-imported and when `convert_model` runs, unless its consent file says no or the environment
+imported and when `convert_model` runs, unless its consent file declines or the environment
 variable CI is "true" (openvino_telemetry's opt-in checker reads both at each of those points).
 The toolkit must not contact other hosts, so it does both inside `telemetry_declined()`.
 """

@@ -37,7 +37,7 @@ def is_auxiliary_head(name: str, num_blocks: int) -> bool:
 
 
 def count_macs_by_module(model: nn.Module, *args) -> dict[str, int]:
-    """MACs (FLOPs / 2 of conv and matmul ops) per module name, as torch's FLOP counter sees them."""
+    """Count MACs (FLOPs / 2 of conv and matmul ops) per module name with torch's FLOP counter."""
     counter = FlopCounterMode(display=False, depth=None)
     with counter:  # the module tracker of the counter needs autograd enabled
         model(*args)

@@ -114,7 +114,7 @@ class SynthesisNetwork(nn.Module):
         raise ValueError(f"invalid noise_mode {noise_mode!r}; expected one of {', '.join(NOISE_MODES)}")
 
     def expand_styles(self, ws: torch.Tensor) -> list[torch.Tensor]:
-        """One (B, style_dim) style per W+ index."""
+        """Return one (B, style_dim) style per W+ index."""
         num_ws, style_dim = self.config.num_ws, self.config.style_dim
         if ws.ndim == 2 and ws.shape[1] == style_dim:
             return [ws] * num_ws

@@ -8,8 +8,8 @@ from msg_model.drawing import latents_for_seeds
 from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
 
-# Validation and `msg generate` use small seeds (0-7 by default, at most a few thousand for FID);
-# calibration seeds start far above them so the two sets never overlap.
+# Validation and `msg generate` use small seeds (0-7 by default, at most a few thousand for FID).
+# Calibration seeds start far above them, so the two sets never overlap.
 CALIBRATION_SEED_BASE = 1_000_000_000
 MIN_CALIBRATION_SAMPLES = 8
 

@@ -1,6 +1,6 @@
 """Unstructured magnitude pruning of the fused student's weights.
 
-Zeroing weights keeps every shape, so a pruned TFLite file stays as large as the dense one; a
+Zeroing weights keeps every shape, so a pruned TFLite file stays as large as the dense one. A
 CoreML package shrinks only when its weights are stored sparse (coremltools' sparse constexpr ops).
 """
 
@@ -27,7 +27,7 @@ def prunable_weights(fused: FusedSynthesis) -> list[str]:
 
 @torch.no_grad()
 def prune_magnitude(fused: FusedSynthesis, sparsity: float) -> FusedSynthesis:
-    """A copy of `fused` with the smallest `sparsity` fraction of each prunable tensor set to zero."""
+    """Return a copy of `fused` with the smallest `sparsity` fraction of each prunable tensor set to zero."""
     if not 0.0 <= sparsity < 1.0:
         raise ValueError(f"sparsity must be in [0, 1), got {sparsity}")
     pruned = copy.deepcopy(fused)

@@ -48,7 +48,7 @@ class VariantResult:
 
 
 def reusable_float_tflite(model: LoadedModel, path: Path) -> bool:
-    """Whether `path` is a float32 .tflite converted from `model` (by its sidecar's spec and sha256)."""
+    """Return whether `path` is a float32 .tflite converted from `model` (by its sidecar's spec and sha256)."""
     if not path.exists():
         return False
     try:

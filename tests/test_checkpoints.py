@@ -81,7 +81,8 @@ def test_official_student_loads_with_plain_load_state_dict(official_checkpoint):
 
     result = generator.synthesis.load_state_dict(student, strict=True)
 
-    assert not result.missing_keys and not result.unexpected_keys
+    assert not result.missing_keys
+    assert not result.unexpected_keys
 
 
 def test_inspect_reports_official_counts(official_checkpoint):

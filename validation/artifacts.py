@@ -7,7 +7,6 @@ folder (one holding `SynthesisNetwork.xml`) has no sidecar and is described from
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +56,9 @@ def read_sidecar_file(path: Path) -> dict[str, Any]:
             f"artifact {str(path)!r} has no sidecar {sidecar.name!r} beside it; "
             f"convert the model with `msg convert`, which writes the sidecar next to the model"
         )
-    try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInputError(f"sidecar {str(sidecar)!r} is not valid JSON: {error}") from error
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"sidecar {str(sidecar)!r} must hold a JSON object, found {type(data).__name__}")
-    return data
+    from converters.sidecar import read_sidecar
+
+    return read_sidecar(sidecar)
 
 
 def require_choice(sidecar: dict, field: str, choices: tuple[str, ...], path: Path, default: str | None = None) -> str:

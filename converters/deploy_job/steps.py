@@ -120,7 +120,7 @@ def validate_step(state: DeployState) -> None:
 
 
 def with_final_paths(result, folder: Path):
-    """The result with artifact paths in the output folder rather than in the temporary one."""
+    """Return the result with artifact paths in the output folder rather than in the temporary one."""
     artifacts = tuple(
         dataclasses.replace(item, info=dataclasses.replace(item.info, path=folder / item.info.path.name)) for item in result.artifacts
     )
