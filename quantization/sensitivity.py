@@ -71,7 +71,7 @@ class RecipeEvaluator:
             self.reference = run_tflite(self.model.path.read_bytes(), self.model.input_name, self.inputs)
 
     def psnr(self, recipe: TFLiteRecipe) -> float:
-        content, _ = quantize_content(self.model, recipe, self.calibration)
+        content = quantize_content(self.model, recipe, self.calibration).content
         return worst_psnr(self.reference, run_tflite(content, self.model.input_name, self.inputs))
 
 

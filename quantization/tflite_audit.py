@@ -2,7 +2,9 @@
 
 Weights: for each CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, the stored weight tensor (behind a
 DEQUANTIZE op for weight-only storage), its type and its bytes. Activations (int8-full): which ops
-compute in int8 and which in float, each float op with its reason.
+compute in int8 and which in float, each float op with its reason, and how many XNNPACK partitions
+LiteRT makes of the artifact and of its float model (more partitions mean int8 ops LiteRT runs
+outside the delegate, with slower kernels).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from quantization.audit import CompressionAudit, LayerAudit
 from quantization.tflite_groups import read_ops, graph_input_names, group_ops
+from quantization.tflite_xnnpack import xnnpack_partitions
 
 WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")
@@ -123,6 +126,13 @@ def audit_tflite(path: Path, float_path: Path, kind: str, scheme: str, float_gro
     if scheme == "int8-full":
         activations, activation_failures = activation_summary(graph, group_of, float_groups)
         failures += activation_failures
+        partitions = {"artifact": xnnpack_partitions(path), "float model": xnnpack_partitions(float_path)}
+        activations["xnnpack_partitions"] = partitions
+        if partitions["artifact"] > partitions["float model"]:
+            notes.append(
+                f"{partitions['artifact']} XNNPACK partitions against {partitions['float model']} for the float model: "
+                "some int8 ops run outside XNNPACK, which slows the model"
+            )
     if pruned:
         notes.append("zeroed weights are stored dense: a TFLite file does not shrink with unstructured pruning")
     if not layers:

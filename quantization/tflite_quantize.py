@@ -24,6 +24,7 @@ from msg_model.spec import LoadedModel
 from quantization.tflite_groups import TFLiteOp, graph_input_names, group_ops, read_ops
 from quantization.tflite_leaky_relu import fold_leaky_relu
 from quantization.tflite_recipe import TFLiteRecipe, to_aeq_recipe
+from quantization.tflite_xnnpack import fit_add_scales
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,17 @@ class QuantizedTFLite:
     recipe: TFLiteRecipe
     float_path: Path  # the float32 model it was quantized from
     folded_leaky_relu: int  # leaky ReLUs moved from float into int8 after quantization
+    raised_scales: tuple[str, ...]  # tensors requantized to fit XNNPACK's ADD scale limits
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantizedContent:
+    """A quantized flatbuffer and what the passes after ai-edge-quantizer changed in it."""
+
+    content: bytes
+    folded_leaky_relu: int = 0
+    raised_scales: tuple[str, ...] = ()
+    outside_xnnpack: tuple[str, ...] = ()  # int8 ADD and SUB ops whose scales could not be fitted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,8 +122,8 @@ def calibrate(model: FloatModel, ws: torch.Tensor) -> dict:
         )
 
 
-def quantize_content(model: FloatModel, recipe: TFLiteRecipe, calibration: dict | None) -> tuple[bytes, int]:
-    """Quantize with ai-edge-quantizer and fold leaky ReLUs into int8; return the flatbuffer and the fold count."""
+def quantize_content(model: FloatModel, recipe: TFLiteRecipe, calibration: dict | None) -> QuantizedContent:
+    """Quantize with ai-edge-quantizer; for int8-full, also fold leaky ReLUs into int8 and fit ADD scales to XNNPACK."""
     from ai_edge_quantizer import quantizer
 
     engine = quantizer.Quantizer(str(model.path), to_aeq_recipe(recipe, model.groups))
@@ -121,9 +133,10 @@ def quantize_content(model: FloatModel, recipe: TFLiteRecipe, calibration: dict 
         result = engine.quantize(calibration if engine.need_calibration else None, enable_progress_report=False)
     content = bytes(result.quantized_model)
     if recipe.scheme != "int8-full":
-        return content, 0
+        return QuantizedContent(content)
     folded = fold_leaky_relu(content)
-    return folded.content, folded.folded
+    fitted = fit_add_scales(folded.content)
+    return QuantizedContent(fitted.content, folded.folded, fitted.raised, fitted.left)
 
 
 def write_content(content: bytes, path: Path) -> Path:
@@ -143,10 +156,12 @@ def quantize_tflite(float_path: Path, recipe: TFLiteRecipe, out_path: Path, ws: 
         if ws is None:
             raise ValueError(f"{recipe.scheme} needs calibration latents ws or a calibration result")
         calibration = calibrate(model, ws)
-    content, folded = quantize_content(model, recipe, calibration)
-    write_content(content, out_path)
-    logger.info("wrote %s (%s, %d bytes)", out_path, recipe.scheme, len(content))
-    return QuantizedTFLite(Path(out_path), recipe, Path(float_path), folded)
+    quantized = quantize_content(model, recipe, calibration)
+    for reason in quantized.outside_xnnpack:
+        logger.warning("an int8 ADD stays outside XNNPACK, so LiteRT runs it with its slower kernel: %s", reason)
+    write_content(quantized.content, out_path)
+    logger.info("wrote %s (%s, %d bytes)", out_path, recipe.scheme, len(quantized.content))
+    return QuantizedTFLite(Path(out_path), recipe, Path(float_path), quantized.folded_leaky_relu, quantized.raised_scales)
 
 
 def quantize_tflite_variants(model: LoadedModel, workdir: Path) -> dict[str, Path]:

@@ -110,6 +110,7 @@ def build_tflite(model: LoadedModel, options: QuantizeOptions, out_dir: Path, na
     extra = {
         "tool": "ai-edge-quantizer",
         "folded_leaky_relu": quantized.folded_leaky_relu,
+        "xnnpack_raised_scales": len(quantized.raised_scales),
         "recipe": recipe.to_json(),
         "calibration": calibration_info(recipe),
     }
