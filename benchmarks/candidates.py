@@ -64,7 +64,8 @@ def build_torch(recipe: dict) -> RunFunction:
     from msg_model.spec import load_model, random_generator
 
     torch.set_num_threads(recipe["threads"])
-    model = load_model(recipe["model"], cache_dir=Path(recipe["cache_dir"]) if recipe.get("cache_dir") else None)
+    cache_dir = Path(recipe["cache_dir"]) if recipe.get("cache_dir") else None
+    model = load_model(recipe["model"], trust_checkpoint=recipe.get("trust_checkpoint", False), cache_dir=cache_dir)
     ws = torch.zeros(1, model.config.style_dim)
     if recipe["form"] == "fused":
         module = model.synthesis.eval()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks.candidates import Candidate, build_run
 from benchmarks.timing import Timing, time_interleaved
+from msg_model.atomic import make_folder
 from msg_model.spec import LoadedModel, load_model
 from msg_model.stats import fused_stats
 
@@ -30,6 +31,7 @@ class SuiteOptions:
     workdir: Path = Path("benchmarks/work")
     cache_dir: Path | None = None
     coreml_sizes: bool = True  # convert the CoreML variants to list their sizes
+    trust_checkpoint: bool = False  # load a .ckpt pickle that needs classes outside the safe allowlist
 
     def __post_init__(self) -> None:
         if self.rounds < 1 or self.warmup < 0 or self.threads < 1:
@@ -40,7 +42,7 @@ def prepare_artifacts(model: LoadedModel, workdir: Path, coreml_sizes: bool = Tr
     """Convert the phone models once into `workdir`; files already there are reused."""
     from converters import convert
 
-    workdir.mkdir(parents=True, exist_ok=True)
+    make_folder(workdir, "--workdir folder")
     paths = {}
     variants = {**TFLITE_VARIANTS, **(COREML_VARIANTS if coreml_sizes else {})}
     for kind, arguments in variants.items():
@@ -86,7 +88,14 @@ def peer_xml(model: LoadedModel, workdir: Path, cache_dir: Path | None) -> Path:
 
 def torch_recipe(form: str, options: SuiteOptions) -> dict:
     cache_dir = str(options.cache_dir) if options.cache_dir else None
-    return {"kind": "torch", "form": form, "model": options.model, "threads": options.threads, "cache_dir": cache_dir}
+    return {
+        "kind": "torch",
+        "form": form,
+        "model": options.model,
+        "threads": options.threads,
+        "cache_dir": cache_dir,
+        "trust_checkpoint": options.trust_checkpoint,
+    }
 
 
 def build_candidates(model: LoadedModel, artifacts: dict[str, Path], options: SuiteOptions) -> list[Candidate]:
@@ -138,7 +147,7 @@ def machine_description() -> dict[str, str]:
 def run_suite(options: SuiteOptions, progress=print) -> SuiteResult:
     from benchmarks.memory import measure_in_subprocess
 
-    model = load_model(options.model, cache_dir=options.cache_dir)
+    model = load_model(options.model, trust_checkpoint=options.trust_checkpoint, cache_dir=options.cache_dir)
     artifacts = prepare_artifacts(model, options.workdir, options.coreml_sizes)
     candidates = build_candidates(model, artifacts, options)
 

@@ -16,7 +16,8 @@ from converters.export import export_program, verify_program
 from converters.exportable import ExportableModel, build_exportable
 from converters.metadata import ArtifactMetadata, build_metadata
 from converters.options import DEFAULT_TRUNCATION_PSI, ConvertOptions
-from converters.sidecar import write_sidecar
+from converters.sidecar import check_sidecar_unshared, sidecar_path, write_sidecar
+from msg_model.atomic import check_writable
 from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
 
@@ -59,6 +60,9 @@ def convert_with_options(
     """Convert `model` with `options` and write NAME.tflite or NAME.mlpackage plus NAME.json into `out_dir`."""
     report = progress or (lambda step: None)
     path = artifact_path(Path(out_dir), name or options.default_name(), options.target)
+    check_writable(path, directory=options.target == "coreml")
+    check_writable(sidecar_path(path))
+    check_sidecar_unshared(path)
 
     report("exporting with torch.export")
     exportable = build_exportable(model, options)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from msg_model.errors import InvalidInputError
+from msg_model.truncation import check_truncation_psi
 
 TARGETS = ("coreml", "tflite")
 PRECISIONS = ("fp32", "fp16")
@@ -54,8 +54,7 @@ class ConvertOptions:
         require_choice("image output", self.image_output, IMAGE_OUTPUTS)
         self.check_target_specific()
         self.check_mapping()
-        if not isinstance(self.truncation_psi, (int, float)) or not math.isfinite(self.truncation_psi):
-            raise InvalidInputError(f"invalid truncation psi {self.truncation_psi!r}; expected a finite number such as 0.5")
+        check_truncation_psi(self.truncation_psi)
 
     def check_target_specific(self) -> None:
         if self.target == "tflite":

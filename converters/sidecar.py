@@ -15,6 +15,22 @@ def sidecar_path(artifact_path: Path) -> Path:
     return Path(artifact_path).with_suffix(".json")
 
 
+def check_sidecar_unshared(artifact_path: Path) -> None:
+    """Raise `InvalidInputError` when NAME.json already describes another artifact of that NAME that still exists.
+
+    NAME.tflite and NAME.mlpackage would share one sidecar, so converting the second would overwrite
+    the description of the first.
+    """
+    artifact_path = Path(artifact_path)
+    others = [artifact_path.with_suffix(suffix) for suffix in ARTIFACT_SUFFIXES if suffix != artifact_path.suffix]
+    existing = [other for other in others if other.exists()]
+    if existing and sidecar_path(artifact_path).is_file():
+        raise InvalidInputError(
+            f"{str(sidecar_path(artifact_path))!r} describes {str(existing[0])!r}, and writing "
+            f"{artifact_path.name} would overwrite it; pass another --name or remove {existing[0].name}"
+        )
+
+
 def write_sidecar(artifact_path: Path, fields: dict) -> Path:
     """Write the sidecar of `artifact_path` atomically; return its path."""
     path = sidecar_path(artifact_path)

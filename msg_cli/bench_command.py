@@ -20,11 +20,12 @@ def bench(
     out: Path = typer.Option(Path("benchmarks/RESULTS.md"), "--out", help="Markdown results page; JSON is written beside it."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache folder for the released model."),
     coreml_sizes: bool = typer.Option(True, "--coreml-sizes/--no-coreml-sizes", help="Convert the CoreML variants to list their sizes."),
+    trust_checkpoint: bool = typer.Option(False, "--trust-checkpoint", help="Load a checkpoint pickle that needs classes outside the safe allowlist."),
 ) -> None:
     from benchmarks.results import write_results
     from benchmarks.suite import SuiteOptions, run_suite
 
-    options = SuiteOptions(model, rounds, warmup, threads, memory, workdir, cache_dir, coreml_sizes)
+    options = SuiteOptions(model, rounds, warmup, threads, memory, workdir, cache_dir, coreml_sizes, trust_checkpoint)
     result = run_suite(options, progress=lambda message: typer.echo(message, err=True))
     data = write_results(result, out, out.with_suffix(".json"))
     for row in data["rows"]:

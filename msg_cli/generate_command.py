@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.progress import Progress
 
+from msg_model.atomic import check_writable
 from msg_model.drawing import draw_images, save_images
 from msg_model.seeds import parse_seeds
 from msg_model.spec import SPEC_HELP, load_model
@@ -24,6 +25,7 @@ def generate(
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache folder for the released model."),
 ) -> None:
     seed_list = parse_seeds(seeds)
+    check_writable(out)
     loaded = load_model(model, trust_checkpoint=trust_checkpoint, cache_dir=cache_dir)
     with Progress(transient=True) as progress:
         task = progress.add_task(f"drawing {len(seed_list)} faces", total=len(seed_list))

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from msg_model.atomic import check_writable
+from msg_model.errors import InvalidInputError
 from msg_model.spec import SPEC_HELP, load_model
 from quantization.pruning import PruneOptions, prune
 
@@ -19,10 +21,14 @@ def prune_command(
     calibration_samples: int = typer.Option(64, "--calibration-samples", help="Latents used to rank channels (structured only)."),
     truncation: float = typer.Option(0.5, "--truncation", help="Truncation psi of the calibration latents."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache folder for the released model."),
+    trust_checkpoint: bool = typer.Option(False, "--trust-checkpoint", help="Load a checkpoint pickle that needs classes outside the safe allowlist."),
 ) -> None:
     options = PruneOptions(sparsity, structured, calibration_samples, truncation)
     out = out or Path(f"pruned{options.suffix.removeprefix('-pruned')}.safetensors")
-    loaded = load_model(model, cache_dir=cache_dir)
+    if out.suffix != ".safetensors":
+        raise InvalidInputError(f"--out {str(out)!r} must end in .safetensors, the format msg loads pruned models from")
+    check_writable(out)
+    loaded = load_model(model, trust_checkpoint=trust_checkpoint, cache_dir=cache_dir)
     result = prune(loaded, options, out)
     typer.echo(
         f"wrote {result.path}: parameters {result.parameters_before:,} -> {result.parameters_after:,} "

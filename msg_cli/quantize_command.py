@@ -46,6 +46,7 @@ def quantize_command(
     no_validate: bool = typer.Option(False, "--no-validate", help="Skip the comparison with the float model."),
     workdir: Optional[Path] = typer.Option(None, "--workdir", help="Folder to keep and reuse the float conversions in (default: a temporary folder)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache folder for the released model."),
+    trust_checkpoint: bool = typer.Option(False, "--trust-checkpoint", help="Load a checkpoint pickle that needs classes outside the safe allowlist."),
 ) -> None:
     from msg_model.spec import load_model
     from quantization.audit import CompressionNotApplied
@@ -67,7 +68,7 @@ def quantize_command(
         seeds=tuple(parse_seeds(seeds)),
         min_psnr_db=min_psnr,
     )
-    loaded = load_model(model, cache_dir=cache_dir)
+    loaded = load_model(model, trust_checkpoint=trust_checkpoint, cache_dir=cache_dir)
     try:
         result = build_variant(loaded, options, out_dir=out, name=name, workdir=workdir, progress=typer.echo)
     except CompressionNotApplied as error:

@@ -58,6 +58,7 @@ def validate_command(
 
     from msg_model.spec import load_model
     from validation import ValidationOptions, validate, write_report
+    from validation.report import report_files
 
     options = ValidationOptions(
         seeds=tuple(parse_seeds(seeds)),
@@ -69,6 +70,7 @@ def validate_command(
         require_fid=require_fid,
         thresholds=threshold_table(min_psnr or [], min_ssim or [], max_w_error or [], max_fid or []),
     )
+    report_files(report)  # fail on an unwritable --report before the slow runs
     model = load_model(reference, trust_checkpoint=trust_checkpoint, cache_dir=cache_dir)
     with Progress(transient=True) as progress:
         tasks: dict[str, int] = {}

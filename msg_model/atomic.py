@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from msg_model.errors import InvalidInputError
+
 
 def current_umask() -> int:
     mask = os.umask(0)
@@ -22,7 +24,8 @@ def atomic_path(target: Path | str, directory: bool = False):
     With `directory=True` the yielded path is an empty folder, for outputs such as `.mlpackage`.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(target, directory)
+    make_folder(target.parent)
     prefix = f".{target.name}.partial-"
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
@@ -60,3 +63,26 @@ def replace_folder(source: Path, target: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
     else:
         backup.unlink(missing_ok=True)
+
+
+def check_writable(target: Path | str, directory: bool = False) -> None:
+    """Raise `InvalidInputError` when `target` cannot be written: it is the other kind of entry, or a parent is a file."""
+    target = Path(target)
+    if not directory and target.is_dir():
+        raise InvalidInputError(f"output {str(target)!r} is a folder, but a file is written there; pass a file path or remove the folder")
+    if directory and target.exists() and not target.is_dir():
+        raise InvalidInputError(f"output {str(target)!r} is a file, but a folder is written there; pass another path or remove the file")
+    blocking = next((parent for parent in target.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise InvalidInputError(f"output {str(target)!r} cannot be written because {str(blocking)!r} is a file; pass a path inside a folder")
+
+
+def make_folder(path: Path | str, description: str = "output folder") -> Path:
+    """Create `path` and its parents; raise `InvalidInputError` when the path or a parent is a file."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((parent for parent in (path, *path.parents) if parent.exists() and not parent.is_dir()), path)
+        raise InvalidInputError(f"{description} {str(path)!r} cannot be created because {str(blocking)!r} is a file; pass a folder path") from None
+    return path

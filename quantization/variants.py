@@ -20,7 +20,8 @@ from typing import Callable
 
 from converters import convert, read_sidecar
 from converters.digest import sha256_path, size_bytes
-from converters.sidecar import write_sidecar
+from converters.sidecar import check_sidecar_unshared, sidecar_path, write_sidecar
+from msg_model.atomic import check_writable, make_folder
 from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
 from quantization.audit import CompressionAudit, write_audit
@@ -103,8 +104,12 @@ def build_variant(
     """
     report = progress or (lambda message: logger.info("%s", message))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir, "--out folder")
     name = name or options.kind
+    artifact = out_dir / f"{name}{'.tflite' if options.target == 'tflite' else '.mlpackage'}"
+    check_writable(artifact, directory=options.target == "coreml")
+    check_writable(sidecar_path(artifact))
+    check_sidecar_unshared(artifact)
     pruning = None
     if options.prune is not None:
         report(f"pruning {options.prune:.0%} of {'hidden channels' if options.structured else 'weights'}")
@@ -112,7 +117,7 @@ def build_variant(
         model = pruning.model
     with tempfile.TemporaryDirectory(prefix="msg-quantize-") as temporary:
         work = Path(workdir) if workdir is not None else Path(temporary)
-        work.mkdir(parents=True, exist_ok=True)
+        make_folder(work, "--workdir folder")
         if options.target == "tflite":
             from quantization.tflite_variant import build_tflite
 

@@ -1,7 +1,8 @@
 
 import pytest
 
-from msg_model.atomic import atomic_path, current_umask
+from msg_model.atomic import atomic_path, check_writable, current_umask, make_folder
+from msg_model.errors import InvalidInputError
 
 
 def test_file_written_with_normal_permissions(tmp_path):
@@ -45,3 +46,31 @@ def test_failed_folder_keeps_the_old_one(tmp_path):
 
     assert sorted(p.name for p in target.iterdir()) == ["old"]
     assert [p.name for p in tmp_path.iterdir()] == ["model.mlpackage"]
+
+
+def test_file_over_folder_is_rejected(tmp_path):
+    (tmp_path / "out.png").mkdir()
+
+    with pytest.raises(InvalidInputError, match="is a folder, but a file is written there"):
+        with atomic_path(tmp_path / "out.png"):
+            pass
+    assert [entry.name for entry in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_folder_over_file_is_rejected(tmp_path):
+    (tmp_path / "model.mlpackage").write_text("keep")
+
+    with pytest.raises(InvalidInputError, match="is a file, but a folder is written there"):
+        with atomic_path(tmp_path / "model.mlpackage", directory=True):
+            pass
+    assert (tmp_path / "model.mlpackage").read_text() == "keep"
+
+
+def test_parent_file_is_named(tmp_path):
+    (tmp_path / "plain").write_text("keep")
+
+    with pytest.raises(InvalidInputError, match="because '.*plain' is a file"):
+        check_writable(tmp_path / "plain" / "sub" / "x.png")
+    with pytest.raises(InvalidInputError, match="cannot be created because '.*plain' is a file"):
+        make_folder(tmp_path / "plain" / "sub")
+    assert (tmp_path / "plain").read_text() == "keep"

@@ -194,3 +194,38 @@ def test_official_state_dict_round_trip(tmp_path):
     z = torch.randn(2, 64)
     with torch.no_grad():
         assert torch.equal(loaded(z, 0.7), generator(z, 0.7))
+
+
+def test_odd_channel_count_rejected(tmp_path):
+    state = official_layout_state_dict()
+    state["student.conv1.conv.weight"] = torch.zeros(510, 1, 3, 3)
+    path = tmp_path / "odd.ckpt"
+    torch.save({"state_dict": state}, path)
+
+    with pytest.raises(CheckpointError, match="invalid generator config .*multiple of 4"):
+        load_official_checkpoint(path)
+
+
+def test_flat_tensor_rejected(tmp_path):
+    state = official_layout_state_dict()
+    state["student.conv1.conv.modulation.weight"] = torch.zeros(512)
+    path = tmp_path / "flat.ckpt"
+    torch.save({"state_dict": state}, path)
+
+    with pytest.raises(CheckpointError, match="fewer dimensions"):
+        load_official_checkpoint(path)
+
+
+def test_trusted_pickle_with_missing_class_rejected(tmp_path):
+    path = tmp_path / "missing_class.ckpt"
+    source = tmp_path / "make_pickle.py"
+    source.write_text(
+        "import sys, torch\n"
+        "class Vanishing:\n"
+        "    pass\n"
+        "torch.save({'state_dict': {}, 'callbacks': Vanishing()}, sys.argv[1])\n"
+    )
+    subprocess.run([sys.executable, str(source), str(path)], check=True)
+
+    with pytest.raises(CheckpointError, match="cannot be imported here"):
+        load_official_checkpoint(path, trust_checkpoint=True)

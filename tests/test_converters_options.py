@@ -52,7 +52,7 @@ def test_options_roles_and_sidecar_input():
         ({"target": "coreml", "deployment_target": "iOS15"}, r"invalid deployment target 'iOS15'; expected one of iOS16, iOS17, iOS18"),
         ({"target": "coreml", "mapping": True, "input_kind": "z"}, r"input 'z' does not apply to the mapping network"),
         ({"target": "coreml", "mapping": True, "image_output": "uint8"}, r"image output 'uint8' does not apply to the mapping network"),
-        ({"target": "coreml", "truncation_psi": float("nan")}, r"invalid truncation psi nan"),
+        ({"target": "coreml", "truncation_psi": float("nan")}, r"invalid --truncation nan"),
     ],
 )
 def test_options_reject_invalid(fields, message):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 from msg_model.errors import InvalidInputError
+from msg_model.truncation import check_truncation_psi
 from validation.thresholds import ThresholdTable
 
 DEFAULT_SEEDS = tuple(range(8))
@@ -39,8 +39,7 @@ class ValidationOptions:
         object.__setattr__(self, "seeds", tuple(int(seed) for seed in self.seeds))
         if not self.seeds:
             raise InvalidInputError("no seeds given; pass at least one, for example --seeds 0-7")
-        if not math.isfinite(self.truncation_psi):
-            raise InvalidInputError(f"invalid truncation {self.truncation_psi}; expected a finite number such as 0.5")
+        check_truncation_psi(self.truncation_psi)
         if self.threads < 1:
             raise InvalidInputError(f"invalid --threads {self.threads}; expected 1 or more")
         if self.compute_units not in COMPUTE_UNITS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from msg_model.atomic import atomic_path
+from msg_model.atomic import atomic_path, check_writable
 from validation.report_html import report_html_text
 from validation.report_json import report_json_text
 from validation.results import ValidationResult
@@ -26,10 +26,17 @@ def write_text_atomically(path: Path, text: str) -> None:
         temporary.chmod(REPORT_MODE)
 
 
+def report_files(directory: Path | str) -> ReportFiles:
+    """Return the report paths in `directory`; raise `InvalidInputError` when they cannot be written there."""
+    files = ReportFiles(Path(directory) / "report.json", Path(directory) / "report.html")
+    check_writable(files.json)
+    check_writable(files.html)
+    return files
+
+
 def write_report(result: ValidationResult, directory: Path | str) -> ReportFiles:
     """Write `report.json` and `report.html` into `directory` (created if missing)."""
-    directory = Path(directory)
-    files = ReportFiles(directory / "report.json", directory / "report.html")
+    files = report_files(directory)
     json_text, html_text = report_json_text(result), report_html_text(result)
     write_text_atomically(files.json, json_text)
     write_text_atomically(files.html, html_text)

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from converters.artifact import Artifact
+from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
+from msg_model.truncation import check_truncation_psi
 
 DEFAULT_MODEL = "pretrained:ffhq"
 DEFAULT_OUT_DIR = Path("deploy")
@@ -28,6 +30,18 @@ class DeployOptions:
     fid_weights: Path | None = None
     require_fid: bool = False
     thresholds: Any = None  # validation.thresholds.ThresholdTable; None keeps the documented defaults
+
+    def __post_init__(self) -> None:
+        # Checked here, before the slow steps, so that a mistyped option costs no conversion.
+        check_truncation_psi(self.truncation_psi)
+        if not self.seeds:
+            raise InvalidInputError("no seeds given; pass at least one, for example --seeds 0-7")
+        if self.fid_samples < 0:
+            raise InvalidInputError(f"invalid --fid-samples {self.fid_samples}; expected 0 (no FID) or more")
+        if self.require_fid and self.fid_samples < 2:
+            raise InvalidInputError(f"--require-fid needs --fid-samples of 2 or more, got {self.fid_samples}")
+        if self.num_threads < 1:
+            raise InvalidInputError(f"invalid thread count {self.num_threads}; expected 1 or more")
 
 
 @dataclasses.dataclass
