@@ -88,3 +88,19 @@ def test_exit_2_for_unknown_reference(artifacts, tmp_path):
 
     assert result.exit_code == 2
     assert "unknown random model 'huge'" in result.stderr
+
+
+def test_exit_2_when_artifact_changed_after_conversion(artifacts, tmp_path):
+    changed = tmp_path / artifacts["good"].name
+    content = bytearray(artifacts["good"].read_bytes())
+    content[-1] ^= 0xFF  # same size, other bytes
+    changed.write_bytes(bytes(content))
+    sidecar = artifacts["good"].with_suffix(".json")
+    (tmp_path / sidecar.name).write_text(sidecar.read_text())
+
+    result = msg_validate(changed, "--report", tmp_path / "report")
+
+    assert result.exit_code == 2
+    assert "but its sidecar records" in result.stderr
+    assert "convert it again" in result.stderr
+    assert not (tmp_path / "report").exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from converters.digest import sha256_path, size_bytes
 from msg_model.spec import LoadedModel
 
 ARTIFACT_FOLDER = "validation-artifacts"
@@ -92,7 +93,8 @@ def convert_tflite(module: nn.Module, sample_kwargs: dict, path: Path, sidecar: 
         litert_torch.config.show_progress = False
         edge = litert_torch.convert(module.eval(), sample_kwargs=sample_kwargs)
         edge.export(str(path))
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+    recorded = {**sidecar, "size_bytes": size_bytes(path), "sha256": sha256_path(path)}
+    path.with_suffix(".json").write_text(json.dumps(recorded, indent=2), encoding="utf-8")
     return path
 
 

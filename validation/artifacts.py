@@ -78,6 +78,24 @@ def variant_from_kind(kind: str, target: str) -> str:
     return kind
 
 
+def check_digest(path: Path, sidecar: dict) -> None:
+    """Raise `InvalidInputError` when the artifact's size or sha256 differs from what its sidecar records.
+
+    A mismatch means the file changed after conversion, so the sidecar's shapes and ranges may not
+    describe it. Sidecars without these fields (written by hand) are not checked.
+    """
+    from converters.digest import sha256_path, size_bytes
+
+    recorded_size, recorded_sha256 = sidecar.get("size_bytes"), sidecar.get("sha256")
+    if isinstance(recorded_size, int) and size_bytes(path) != recorded_size:
+        found = f"{size_bytes(path)} bytes, but its sidecar records {recorded_size}"
+    elif isinstance(recorded_sha256, str) and sha256_path(path) != recorded_sha256:
+        found = f"sha256 {sha256_path(path)}, but its sidecar records {recorded_sha256}"
+    else:
+        return
+    raise InvalidInputError(f"artifact {path.name!r} has {found}; it changed after conversion, so convert it again or restore it")
+
+
 def describe_converted(path: Path) -> ArtifactInfo:
     """Describe a `.tflite` file or `.mlpackage` folder from its sidecar."""
     target = TARGET_BY_SUFFIX[path.suffix]
@@ -90,6 +108,7 @@ def describe_converted(path: Path) -> ArtifactInfo:
             f"sidecar of {path.name!r} sets target {sidecar.get('target')!r}, but the suffix {path.suffix!r} means target {target!r}"
         )
 
+    check_digest(path, sidecar)
     role = require_choice(sidecar, "role", ROLES, path, default="synthesis")
     default_input = {"synthesis": "w", "mapping": "z", "generator": "z"}[role]
     input_kind = require_choice(sidecar, "input", INPUT_KINDS, path, default=default_input)
