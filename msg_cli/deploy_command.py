@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from converters.deploy_job import DeployOptions, DeployResult, run_deploy
+from converters.deploy_job.check_runs import CheckRunError
 from converters.deploy_job.state import DEFAULT_MODEL, DEFAULT_OUT_DIR
 from msg_model.seeds import parse_seeds
 from msg_model.spec import SPEC_HELP
@@ -72,7 +73,12 @@ def deploy_command(
     # The console keeps the real stderr: conversions capture sys.stderr to hide library chatter.
     console = Console(file=sys.stderr)
     with console.status("starting") as status:
-        result = run_deploy(options, on_step=lambda step, index, total: status.update(f"[{index + 1}/{total}] {step.description}"))
+        try:
+            result = run_deploy(options, on_step=lambda step, index, total: status.update(f"[{index + 1}/{total}] {step.description}"))
+        except CheckRunError as error:
+            # A converted model that computes NaN or Inf: the deploy folder is left as it was.
+            typer.echo(f"error: {error}; {options.out_dir} was not changed", err=True)
+            raise typer.Exit(1) from None
     Console().print(result_table(result))
     typer.echo(f"wrote {result.folder.resolve()}")
     if result.validation is not None:

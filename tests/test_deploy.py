@@ -164,3 +164,38 @@ def test_deploy_rejects_folder_with_foreign_manifest(tmp_path):
         run_deploy(DeployOptions(model="random:small", out_dir=tmp_path), steps=())
 
     assert (tmp_path / "background.js").read_text() == "keep me"
+
+
+def test_deploy_rejects_nan_model_before_converting(tmp_path):
+    import torch
+
+    from msg_model.checkpoints import save_generator
+    from msg_model.spec import load_model
+
+    generator = load_model("random:small").generator
+    with torch.no_grad():
+        next(generator.synthesis.parameters()).fill_(float("nan"))
+    source = save_generator(generator, tmp_path / "nan.safetensors")
+
+    result = CliRunner().invoke(app, ["deploy", str(source), "--out", str(tmp_path / "deploy")])
+
+    assert result.exit_code == 2
+    assert "computes NaN or Inf in image on seed 0" in result.stderr
+    assert not (tmp_path / "deploy").exists()
+
+
+def test_deploy_nan_artifact_is_one_line(tmp_path, monkeypatch):
+    from converters.deploy_job import check_runs
+
+    def broken_run(model, artifact, num_threads):
+        raise check_runs.CheckRunError(f"{artifact.path.name} produced NaN or Inf in 'image' on seed 0; the artifact is broken")
+
+    monkeypatch.setattr("converters.deploy_job.steps.run_artifact", broken_run)
+
+    result = CliRunner().invoke(app, ["deploy", "random:small", "--out", str(tmp_path / "deploy"), "--no-quantized"])
+
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "produced NaN or Inf" in result.stderr
+    assert "was not changed" in result.stderr
+    assert not (tmp_path / "deploy").exists()

@@ -16,6 +16,7 @@ import torch
 
 from converters.artifact import Artifact
 from converters.sidecar import read_sidecar
+from msg_model.errors import InvalidInputError
 from msg_model.generator import z_from_seed
 from msg_model.spec import LoadedModel
 
@@ -37,6 +38,22 @@ def check_inputs(model: LoadedModel) -> dict[str, np.ndarray]:
     with torch.no_grad():
         w = model.mapping(z, psi)
     return {"z": z.numpy(), "psi": psi.numpy(), "w": w.numpy()}
+
+
+def check_reference_finite(model: LoadedModel) -> None:
+    """Raise `InvalidInputError` when the float model itself draws NaN or Inf on the check seed.
+
+    No conversion of such a model can pass, so deploy stops before the slow steps.
+    """
+    latents = check_inputs(model)
+    with torch.no_grad():
+        image = model.synthesis(torch.from_numpy(latents["w"])).numpy()
+    for name, value in (("w", latents["w"]), ("image", image)):
+        if not np.isfinite(value).all():
+            raise InvalidInputError(
+                f"model {model.spec!r} computes NaN or Inf in {name} on seed {CHECK_SEED}: its weights contain NaN or Inf "
+                f"or overflow float32; check the source file"
+            )
 
 
 def reference_outputs(model: LoadedModel, artifact: Artifact, latents: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

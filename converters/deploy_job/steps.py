@@ -10,7 +10,7 @@ from pathlib import Path
 from converters.api import convert, convert_mapping
 from converters.artifact import Artifact
 from converters.sidecar import sidecar_path
-from converters.deploy_job.check_runs import run_artifact
+from converters.deploy_job.check_runs import check_reference_finite, run_artifact
 from converters.deploy_job.manifest import build_manifest, write_manifest
 from converters.deploy_job.state import DeployState
 from msg_model.spec import load_model
@@ -26,6 +26,7 @@ def load_step(state: DeployState) -> None:
     """Load and fuse the model named by the spec."""
     options = state.options
     state.model = load_model(options.model, trust_checkpoint=options.trust_checkpoint, cache_dir=options.cache_dir)
+    check_reference_finite(state.model)
 
 
 def convert_synthesis_step(state: DeployState) -> None:
