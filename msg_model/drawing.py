@@ -16,11 +16,14 @@ from msg_model.spec import LoadedModel
 
 
 def latents_for_seeds(model: LoadedModel, seeds: list[int], truncation_psi: float) -> torch.Tensor:
-    """w (N, style_dim) for each seed: z as NVlabs draws it, mapped and truncated."""
-    z = torch.cat([z_from_seed(seed, model.config.style_dim) for seed in seeds])
-    psi = torch.full((len(seeds), 1), float(truncation_psi))
+    """w (N, style_dim) for each seed: z as NVlabs draws it, mapped and truncated.
+
+    Each seed is mapped alone, because a batched matrix product rounds differently (w moved by about
+    1e-6 on the released model), and a seed's image should not depend on the other seeds listed.
+    """
+    psi = torch.full((1, 1), float(truncation_psi))
     with torch.no_grad():
-        return model.mapping(z, psi)
+        return torch.cat([model.mapping(z_from_seed(seed, model.config.style_dim), psi) for seed in seeds])
 
 
 @torch.no_grad()

@@ -76,3 +76,15 @@ def test_unknown_model_spec_is_one_line():
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "model 'nothing-here.onnx' not found" in result.stderr
+
+
+def test_seed_latents_ignore_other_seeds():
+    from msg_model.drawing import latents_for_seeds
+    from validation.latents import make_latents
+
+    model = load_model("random:small")
+    alone = latents_for_seeds(model, [3], 0.5)
+    listed = latents_for_seeds(model, [0, 1, 2, 3, 4], 0.5)
+
+    assert np.array_equal(alone[0].numpy(), listed[3].numpy())
+    assert np.array_equal(make_latents(model, [3], 0.5).w[0], make_latents(model, range(5), 0.5).w[3])

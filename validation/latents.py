@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from msg_model.drawing import latents_for_seeds
 from msg_model.generator import z_from_seeds
 from msg_model.spec import LoadedModel
 
@@ -29,8 +30,7 @@ def make_latents(model: LoadedModel, seeds: tuple[int, ...] | list[int], truncat
     """z = `z_from_seed(seed)` (NVlabs' RandomState draw) and w = mapping(z) truncated by `truncation_psi`."""
     seeds = tuple(seeds)
     z = z_from_seeds(list(seeds), model.config.style_dim)
-    psi = torch.full((len(seeds), 1), float(truncation_psi))
-    w = model.mapping(z, psi)
+    w = latents_for_seeds(model, list(seeds), truncation_psi)  # one seed at a time, so w does not depend on the list
     return Latents(seeds=seeds, z=z.numpy(), w=w.numpy().astype(np.float32), truncation_psi=float(truncation_psi))
 
 
