@@ -107,7 +107,6 @@ def quantize_activations(mlmodel, samples: list[dict[str, np.ndarray]]):
     import coremltools.optimize.coreml as cto
 
     from converters.quiet import quiet_conversion
-    from quantization.coreml_workarounds import without_conv_bias_fusion
 
     ranges = activation_ranges(mlmodel, samples)
     logger.info("activation ranges of %d values from %d calibration inputs", len(ranges), len(samples))
@@ -116,5 +115,5 @@ def quantize_activations(mlmodel, samples: list[dict[str, np.ndarray]]):
     # output quantized, 25-26 dB without.
     activation = cto.OpLinearQuantizerConfig(mode="linear_symmetric")
     config = cto.OptimizationConfig(global_config=activation, op_type_configs={"linear": None})
-    with precomputed_activation_ranges(ranges), without_conv_bias_fusion(), quiet_conversion("coremltools linear_quantize_activations"):
+    with precomputed_activation_ranges(ranges), quiet_conversion("coremltools linear_quantize_activations"):
         return cto.linear_quantize_activations(mlmodel, config, samples)

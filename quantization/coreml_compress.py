@@ -79,10 +79,8 @@ def compress_weights(mlmodel, compression: CoreMLCompression):
     """Apply the weight part of `compression` to an in-memory ML program; return the new MLModel."""
     import coremltools.optimize.coreml as cto
 
-    from quantization.coreml_workarounds import without_conv_bias_fusion
-
     config = weight_config(compression)
-    with without_conv_bias_fusion(), quiet_conversion(f"coremltools {compression.scheme}"):
+    with quiet_conversion(f"coremltools {compression.scheme}"):
         if compression.scheme in ("int8w", "w8a8"):
             return cto.linear_quantize_weights(mlmodel, config)
         if compression.scheme in PALETTE_BITS:

@@ -166,21 +166,3 @@ def test_quantize_activations_inserts_pairs(ct, base_models, samples):
 
     assert types.count("quantize") > 10
     assert np.isin(["dequantize"], types).all()
-
-
-def test_conv_bias_workaround_is_restored_and_checks_version(monkeypatch):
-    import coremltools
-    from coremltools.converters.mil.mil.passes.pass_registry import PASS_REGISTRY
-
-    from quantization.coreml_workarounds import SKIPPED_PASS, without_conv_bias_fusion
-
-    original = PASS_REGISTRY.passes[SKIPPED_PASS]
-    with without_conv_bias_fusion():
-        assert PASS_REGISTRY.passes[SKIPPED_PASS] is not original
-        assert PASS_REGISTRY[SKIPPED_PASS].apply(None) is None
-    assert PASS_REGISTRY.passes[SKIPPED_PASS] is original
-
-    monkeypatch.setattr(coremltools, "__version__", "9.1")
-    with pytest.raises(RuntimeError, match="coremltools 9.0 bug"):
-        with without_conv_bias_fusion():
-            pass
