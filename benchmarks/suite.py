@@ -41,6 +41,7 @@ class SuiteOptions:
 def prepare_artifacts(model: LoadedModel, workdir: Path, coreml_sizes: bool = True) -> dict[str, Path]:
     """Convert the phone models once into `workdir`; files already there are reused."""
     from converters import convert
+    from converters.reuse import reusable_artifact
 
     make_folder(workdir, "--workdir folder")
     paths = {}
@@ -48,7 +49,7 @@ def prepare_artifacts(model: LoadedModel, workdir: Path, coreml_sizes: bool = Tr
     for kind, arguments in variants.items():
         target = kind.split("-")[0]
         path = workdir / f"{kind}{'.tflite' if target == 'tflite' else '.mlpackage'}"
-        if not path.exists():
+        if not reusable_artifact(model, path, kind):
             logger.info("converting %s", kind)
             convert(model, target=target, out_dir=workdir, name=kind, **arguments)
         paths[kind] = path

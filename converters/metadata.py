@@ -7,7 +7,7 @@ import datetime
 
 from converters.exportable import ExportableModel
 from converters.options import ConvertOptions
-from converters.provenance import noise_info, toolkit_version
+from converters.provenance import code_fingerprint, noise_info, toolkit_version
 from msg_model.contract import TensorSpec
 from msg_model.spec import LoadedModel
 
@@ -42,6 +42,7 @@ class ArtifactMetadata:
     source_description: str
     licence: str
     toolkit_version: str
+    toolkit_code: str  # fingerprint of the toolkit source that made the file (provenance.code_fingerprint)
     deployment_target: str | None  # CoreML only
     created: str
 
@@ -83,6 +84,7 @@ def build_metadata(model: LoadedModel, options: ConvertOptions, exportable: Expo
         source_description=model.description,
         licence=model.licence,
         toolkit_version=toolkit_version(),
+        toolkit_code=code_fingerprint(),
         deployment_target=options.deployment_target if options.target == "coreml" else None,
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.metadata
+from pathlib import Path
 
 from msg_model.spec import LoadedModel
 
@@ -19,6 +22,26 @@ def package_version(distribution: str) -> str | None:
 
 def toolkit_version() -> str:
     return package_version(TOOLKIT_DISTRIBUTION) or "unknown"
+
+
+# Packages whose code decides what a converted or quantized file contains.
+CODE_PACKAGES = ("msg_model", "converters", "quantization")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 (first 16 hex digits) of the toolkit's model, converter and quantization source files.
+
+    Caches of converted models compare it, so that a file made by other toolkit code is converted
+    again instead of reused; the version number alone does not change between commits.
+    """
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for package in CODE_PACKAGES:
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(f"{source.relative_to(root).as_posix()}\0".encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def library_versions() -> dict[str, str | None]:

@@ -170,6 +170,7 @@ def quantize_tflite_variants(model: LoadedModel, workdir: Path) -> dict[str, Pat
     Uses the default recipes of `quantization.variants` (for the released model, the committed
     mixed-precision recipe).
     """
+    from converters.reuse import reusable_artifact
     from quantization.options import QuantizeOptions
     from quantization.variants import build_variant
 
@@ -178,7 +179,7 @@ def quantize_tflite_variants(model: LoadedModel, workdir: Path) -> dict[str, Pat
     for scheme in ("int8w", "int8-full"):
         kind = f"tflite-{scheme}"
         path = workdir / f"{kind}.tflite"
-        if not path.exists():
+        if not reusable_artifact(model, path, kind):
             build_variant(model, QuantizeOptions(target="tflite", scheme=scheme, validate=False), out_dir=workdir, name=kind, workdir=workdir)
         paths[kind] = path
     return paths

@@ -18,11 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from converters import convert, read_sidecar
+from converters import convert
 from converters.digest import sha256_path, size_bytes
+from converters.reuse import reusable_artifact
 from converters.sidecar import check_sidecar_unshared, sidecar_path, write_sidecar
 from msg_model.atomic import check_writable, make_folder
-from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
 from quantization.audit import CompressionAudit, write_audit
 from quantization.options import QuantizeOptions
@@ -48,21 +48,10 @@ class VariantResult:
     pruning: PrunedModel | None = None
 
 
-def reusable_float_tflite(model: LoadedModel, path: Path) -> bool:
-    """Return whether `path` is a float32 .tflite converted from `model` (by its sidecar's spec and sha256)."""
-    if not path.exists():
-        return False
-    try:
-        sidecar = read_sidecar(path)
-    except InvalidInputError:  # a missing or damaged sidecar only means the file is converted again
-        return False
-    return sidecar.get("source_model") == model.spec and sidecar.get("source_sha256") == model.source_sha256 and sidecar.get("kind") == "tflite-fp32"
-
-
 def cached_float_tflite(model: LoadedModel, workdir: Path, name: str, transform: Callable[[LoadedModel], LoadedModel] | None = None) -> Path:
     """`workdir/NAME.tflite` converted from `model` (after `transform`, when given), reused when already there."""
     path = workdir / f"{name}.tflite"
-    if reusable_float_tflite(model, path):
+    if reusable_artifact(model, path, "tflite-fp32"):
         logger.info("reusing %s", path)
         return path
     convert(transform(model) if transform else model, target="tflite", precision="fp32", out_dir=workdir, name=name)
