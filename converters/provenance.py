@@ -32,8 +32,8 @@ CODE_PACKAGES = ("msg_model", "converters", "quantization")
 def code_fingerprint() -> str:
     """sha256 (first 16 hex digits) of the toolkit's model, converter and quantization source files.
 
-    Caches of converted models compare it, so that a file made by other toolkit code is converted
-    again instead of reused; the version number alone does not change between commits.
+    Caches of converted models compare it, so a file made by other toolkit code is converted again.
+    The version number is not enough, because it does not change between commits.
     """
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
