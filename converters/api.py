@@ -16,21 +16,13 @@ from converters.export import export_program, verify_program
 from converters.exportable import ExportableModel, build_exportable
 from converters.metadata import ArtifactMetadata, build_metadata
 from converters.options import DEFAULT_TRUNCATION_PSI, ConvertOptions
-from converters.sidecar import check_sidecar_unshared, sidecar_path, write_sidecar
-from msg_model.atomic import check_writable
-from msg_model.errors import InvalidInputError
+from converters.outputs import check_output_artifact
+from converters.sidecar import write_sidecar
 from msg_model.spec import LoadedModel
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = {"tflite": ".tflite", "coreml": ".mlpackage"}
 ProgressCallback = Callable[[str], None]
-
-
-def artifact_path(out_dir: Path, name: str, target: str) -> Path:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise InvalidInputError(f"invalid artifact name {name!r}; expected a plain file name without folders, such as 'face-generator'")
-    return Path(out_dir) / f"{name}{SUFFIXES[target]}"
 
 
 def write_tflite_artifact(program, exportable: ExportableModel, options: ConvertOptions, path: Path, report: ProgressCallback) -> None:
@@ -59,10 +51,7 @@ def convert_with_options(
 ) -> Artifact:
     """Convert `model` with `options` and write NAME.tflite or NAME.mlpackage plus NAME.json into `out_dir`."""
     report = progress or (lambda step: None)
-    path = artifact_path(Path(out_dir), name or options.default_name(), options.target)
-    check_writable(path, directory=options.target == "coreml")
-    check_writable(sidecar_path(path))
-    check_sidecar_unshared(path)
+    path = check_output_artifact(Path(out_dir), name or options.default_name(), options.target)
 
     report("exporting with torch.export")
     exportable = build_exportable(model, options)

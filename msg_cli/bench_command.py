@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from msg_model.atomic import check_writable
+from msg_model.errors import InvalidInputError
 from msg_model.spec import SPEC_HELP
 
 
@@ -25,6 +27,10 @@ def bench(
     from benchmarks.results import write_results
     from benchmarks.suite import SuiteOptions, run_suite
 
+    if out.suffix != ".md":
+        raise InvalidInputError(f"--out {str(out)!r} must end in .md: the results page is Markdown, and the JSON goes beside it")
+    check_writable(out)
+    check_writable(out.with_suffix(".json"))
     options = SuiteOptions(model, rounds, warmup, threads, memory, workdir, cache_dir, coreml_sizes, trust_checkpoint)
     result = run_suite(options, progress=lambda message: typer.echo(message, err=True))
     data = write_results(result, out, out.with_suffix(".json"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import traceback
 
 import typer
 
@@ -16,8 +17,9 @@ CONTEXT_PARAMETER = "_msg_context"  # added to each command's signature so typer
 def run_command(function):
     """Wrap a command so that an `InvalidInputError` or a missing file prints one line and exits 2.
 
-    With `msg --debug` the error propagates with its traceback. The wrapper reads that flag from the
-    typer context, which typer passes through an extra keyword parameter in the wrapper's signature.
+    With `msg --debug` the traceback is printed in place of the line, and the exit code stays 2.
+    The wrapper reads that flag from the typer context, which typer passes through an extra keyword
+    parameter in the wrapper's signature.
     """
 
     @functools.wraps(function)
@@ -27,8 +29,9 @@ def run_command(function):
             return function(*args, **kwargs)
         except (InvalidInputError, FileNotFoundError) as error:
             if debug_requested(context):
-                raise
-            typer.echo(f"error: {error}", err=True)
+                traceback.print_exc()
+            else:
+                typer.echo(f"error: {error}", err=True)
             sys.exit(2)
 
     signature = inspect.signature(function)

@@ -44,10 +44,30 @@ def is_fixed_official_key(name: str) -> bool:
     return name.rsplit(".", 1)[-1] == "device_info" or ".idwt.g" in f".{name}"
 
 
+# torch.save writes a zip archive; before PyTorch 1.6 it wrote a pickle that starts with this magic number.
+ZIP_MAGIC = b"PK\x03\x04"
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+def is_torch_save_file(path: Path) -> bool:
+    """Return whether `path` starts the way torch.save files start (a zip archive or the legacy pickle).
+
+    A truncated download still passes, so that loading it reports the truncation.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(len(TORCH_LEGACY_MAGIC))
+    return head.startswith(ZIP_MAGIC) or head == TORCH_LEGACY_MAGIC
+
+
 def read_pickle_checkpoint(path: Path, trust_checkpoint: bool) -> dict:
     """Unpickle `path` with `weights_only=True` and a narrow allowlist unless the user trusts it."""
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    if not is_torch_save_file(path):
+        raise CheckpointError(
+            f"{path} is not a PyTorch checkpoint: torch.save writes a zip archive, and this file is not one; "
+            f"expected an official MobileStyleGAN training checkpoint"
+        )
     try:
         if trust_checkpoint:
             return torch.load(path, map_location="cpu", weights_only=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from msg_model.errors import InvalidInputError
@@ -50,6 +51,8 @@ class QuantizeOptions:
         if self.calibration_samples < MIN_CALIBRATION_SAMPLES:
             raise InvalidInputError(f"--calibration-samples {self.calibration_samples} is too few; use at least {MIN_CALIBRATION_SAMPLES}")
         check_truncation_psi(self.truncation_psi)
+        if self.min_psnr_db is not None and not (math.isfinite(self.min_psnr_db) and self.min_psnr_db > 0):
+            raise InvalidInputError(f"invalid --min-psnr {self.min_psnr_db}; expected a positive number of dB, such as 30")
         if self.target == "tflite" and self.deployment_target is not None:
             raise InvalidInputError("--deployment-target applies only to --target coreml; drop it")
 

@@ -21,8 +21,9 @@ from typing import Callable
 from converters import convert
 from converters.digest import sha256_path, size_bytes
 from converters.reuse import reusable_artifact
-from converters.sidecar import check_sidecar_unshared, sidecar_path, write_sidecar
-from msg_model.atomic import check_writable, make_folder
+from converters.outputs import check_output_artifact
+from converters.sidecar import write_sidecar
+from msg_model.atomic import make_folder
 from msg_model.spec import LoadedModel
 from quantization.audit import CompressionAudit, write_audit
 from quantization.options import QuantizeOptions
@@ -95,10 +96,7 @@ def build_variant(
     out_dir = Path(out_dir)
     make_folder(out_dir, "--out folder")
     name = name or options.kind
-    artifact = out_dir / f"{name}{'.tflite' if options.target == 'tflite' else '.mlpackage'}"
-    check_writable(artifact, directory=options.target == "coreml")
-    check_writable(sidecar_path(artifact))
-    check_sidecar_unshared(artifact)
+    check_output_artifact(out_dir, name, options.target)
     pruning = None
     if options.prune is not None:
         report(f"pruning {options.prune:.0%} of {'hidden channels' if options.structured else 'weights'}")

@@ -229,3 +229,13 @@ def test_trusted_pickle_with_missing_class_rejected(tmp_path):
 
     with pytest.raises(CheckpointError, match="cannot be imported here"):
         load_official_checkpoint(path, trust_checkpoint=True)
+
+
+@pytest.mark.parametrize("content", [b"hello\n", b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s."], ids=["text", "plain-pickle"])
+@pytest.mark.parametrize("trust", [False, True])
+def test_non_torch_file_rejected(tmp_path, content, trust):
+    path = tmp_path / "other.ckpt"
+    path.write_bytes(content)
+
+    with pytest.raises(CheckpointError, match="is not a PyTorch checkpoint: torch.save writes a zip archive"):
+        load_official_checkpoint(path, trust_checkpoint=trust)

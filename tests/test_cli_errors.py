@@ -1,10 +1,11 @@
 """One-line errors from `msg` commands, and the traceback that `msg --debug` requests."""
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
 from msg_cli.main import app
-from msg_model.errors import InvalidInputError
 
 
 def test_error_is_one_line_without_debug(tmp_path):
@@ -14,11 +15,12 @@ def test_error_is_one_line_without_debug(tmp_path):
     assert result.stderr.strip() == f"error: artifact {str(tmp_path / 'absent.tflite')!r} not found"
 
 
-def test_debug_raises_with_traceback(tmp_path):
+def test_debug_prints_traceback_and_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["--debug", "validate", "--reference", "random:small", str(tmp_path / "absent.tflite"), "--report", str(tmp_path / "r")])
 
-    assert isinstance(result.exception, InvalidInputError)
-    assert "not found" in str(result.exception)
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "InvalidInputError: artifact" in result.stderr
 
 
 @pytest.mark.parametrize("command", ["bench", "convert", "deploy", "generate", "inspect", "prune", "quantize", "validate"])
@@ -124,3 +126,63 @@ def test_truncation_outside_range_writes_nothing(arguments, tmp_path):
     assert result.exit_code == 2
     assert "expected a number from 0 to 2" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_keeps_folder_that_is_not_a_package(tmp_path):
+    mine = tmp_path / "synthesis-coreml-fp16.mlpackage"
+    mine.mkdir()
+    (mine / "mine.txt").write_text("keep")
+
+    result = CliRunner().invoke(app, ["convert", "random:small", "--target", "coreml", "--out", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "is a folder but not a CoreML package" in result.stderr
+    assert (mine / "mine.txt").read_text() == "keep"
+
+
+def test_deploy_keeps_files_added_to_deploy_folder(tmp_path):
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    manifest = {"manifest_version": 1, "source_model": "random:small", "toolkit_version": "0.1.0", "artifacts": [{"file": "a.tflite"}]}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "a.tflite").write_bytes(b"\0")
+    (folder / "a.json").write_text("{}")
+    (folder / "notes.txt").write_text("keep")
+
+    result = CliRunner().invoke(app, ["deploy", "random:small", "--out", str(folder)])
+
+    assert result.exit_code == 2
+    assert "holds files an earlier msg deploy did not write (notes.txt)" in result.stderr
+    assert (folder / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [("keep.txt", "must end in .md"), ("results.md", "is a folder, but a file is written there")],
+)
+def test_bench_checks_out_before_running(tmp_path, out, message):
+    (tmp_path / "keep.txt").write_text("keep")
+    (tmp_path / "results.json").mkdir()
+
+    result = CliRunner().invoke(app, ["bench", "random:small", "--out", str(tmp_path / out), "--workdir", str(tmp_path / "work")])
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "keep"
+    assert not (tmp_path / "work").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "-inf", "0"])
+def test_quantize_rejects_min_psnr(tmp_path, value):
+    result = CliRunner().invoke(app, ["quantize", "random:small", "--target", "tflite", "--scheme", "int8w", "--min-psnr", value, "--out", str(tmp_path / "q")])
+
+    assert result.exit_code == 2
+    assert "invalid --min-psnr" in result.stderr
+
+
+def test_quantize_rejects_name_with_folder(tmp_path):
+    result = CliRunner().invoke(app, ["quantize", "random:small", "--target", "tflite", "--scheme", "int8w", "--name", "../escape", "--out", str(tmp_path / "q")])
+
+    assert result.exit_code == 2
+    assert "invalid artifact name '../escape'" in result.stderr
+    assert not (tmp_path / "escape.tflite").exists()

@@ -143,7 +143,7 @@ def test_fid_weights_garbage_is_bad_input(tmp_path):
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"\x00not a checkpoint" * 10)
 
-    with pytest.raises(InvalidInputError, match="cannot be read as a PyTorch state dict"):
+    with pytest.raises(InvalidInputError, match="is not a file written by torch.save"):
         resolve_fid_backend(garbage)
 
 

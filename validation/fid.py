@@ -129,6 +129,10 @@ def fix_text(cache_path: Path) -> str:
 
 def check_state_dict(path: Path) -> None:
     """Load `path` without unpickling code (weights_only=True); raise ValueError unless it is a state dict."""
+    from msg_model.checkpoints import is_torch_save_file
+
+    if not is_torch_save_file(path):
+        raise ValueError("is not a file written by torch.save (neither a zip archive nor the legacy format)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, pickle.UnpicklingError, EOFError, OSError) as error:

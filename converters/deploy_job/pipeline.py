@@ -16,6 +16,7 @@ from converters.artifact import Artifact
 from converters.deploy_job.manifest import MANIFEST_NAME
 from converters.deploy_job.state import DeployOptions, DeployState, Step
 from converters.deploy_job.steps import (
+    REPORT_FOLDER,
     check_run_step,
     convert_mapping_step,
     convert_synthesis_step,
@@ -66,14 +67,38 @@ def is_deploy_manifest(path: Path) -> bool:
     return isinstance(fields, dict) and DEPLOY_MANIFEST_KEYS <= set(fields)
 
 
+def deploy_entries(manifest: dict) -> set[str]:
+    """Names that a deploy run writes into its folder, by its manifest: the models, their sidecars, audits and recipes."""
+    names = {MANIFEST_NAME, REPORT_FOLDER}
+    for artifact in manifest.get("artifacts", []):
+        if isinstance(artifact, dict) and isinstance(artifact.get("file"), str):
+            stem = Path(artifact["file"]).stem
+            names |= {artifact["file"], f"{stem}.json", f"{stem}.audit.json", f"{stem}.recipe.json"}
+    return names
+
+
 def check_output_folder(folder: Path) -> None:
-    """Reject an output path that a deploy run must not replace: a file, or a non-empty folder that is not a deploy folder."""
+    """Reject an output path that a deploy run must not replace.
+
+    That is a file, a non-empty folder that is not a deploy folder, or a deploy folder that holds
+    files the earlier run did not write (replacing the folder would delete them).
+    """
     if folder.is_file():
         raise InvalidInputError(f"output {str(folder)!r} is a file; pass a folder path with --out")
-    if folder.is_dir() and any(folder.iterdir()) and not is_deploy_manifest(folder / MANIFEST_NAME):
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    manifest_path = folder / MANIFEST_NAME
+    if not is_deploy_manifest(manifest_path):
         raise InvalidInputError(
             f"output folder {str(folder)!r} is not empty and contains no {MANIFEST_NAME} written by msg deploy, so it is not an earlier deploy "
             f"output and would be replaced; pass a new or empty folder with --out"
+        )
+    foreign = sorted(entry.name for entry in folder.iterdir() if entry.name not in deploy_entries(json.loads(manifest_path.read_text(encoding="utf-8"))))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise InvalidInputError(
+            f"output folder {str(folder)!r} holds files an earlier msg deploy did not write ({shown}), and replacing the folder "
+            f"would delete them; move them out or pass another --out"
         )
 
 
