@@ -1,4 +1,4 @@
-"""Where a converted model and its sidecar go, checked before any slow work starts."""
+"""Output paths of a converted model and its sidecar, checked before any slow work starts."""
 
 from __future__ import annotations
 

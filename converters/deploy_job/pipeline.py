@@ -95,9 +95,9 @@ def check_output_folder(folder: Path) -> None:
         )
     foreign = sorted(entry.name for entry in folder.iterdir() if entry.name not in deploy_entries(json.loads(manifest_path.read_text(encoding="utf-8"))))
     if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise InvalidInputError(
-            f"output folder {str(folder)!r} holds files an earlier msg deploy did not write ({shown}), and replacing the folder "
+            f"output folder {str(folder)!r} holds files an earlier msg deploy did not write ({listed}), and replacing the folder "
             f"would delete them; move them out or pass another --out"
         )
 
