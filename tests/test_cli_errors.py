@@ -117,6 +117,7 @@ def test_convert_name_shared_across_targets_is_rejected(tmp_path):
         ["quantize", "random:small", "--target", "tflite", "--scheme", "int8w", "--truncation", "-1", "--out", "{folder}/q"],
         ["prune", "random:small", "--sparsity", "0.25", "--truncation", "inf", "--out", "{folder}/p.safetensors"],
         ["convert", "random:small", "--target", "tflite", "--input", "z", "--truncation", "3", "--out", "{folder}/c"],
+        ["generate", "random:small", "--truncation", "nan", "--out", "{folder}/faces.png"],
     ],
     ids=lambda arguments: arguments[0],
 )

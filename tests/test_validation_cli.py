@@ -102,5 +102,13 @@ def test_exit_2_when_artifact_changed_after_conversion(artifacts, tmp_path):
 
     assert result.exit_code == 2
     assert "but its sidecar records" in result.stderr
-    assert "convert it again" in result.stderr
+    assert "convert or quantize it again" in result.stderr
+    assert not (tmp_path / "report").exists()
+
+
+def test_exit_2_for_threshold_key_naming_no_artifact(artifacts, tmp_path):
+    result = msg_validate(artifacts["good"], "--report", tmp_path / "report", "--min-psnr", "tflite-fp33=30")
+
+    assert result.exit_code == 2
+    assert "invalid --min-psnr key 'tflite-fp33'" in result.stderr
     assert not (tmp_path / "report").exists()

@@ -93,7 +93,7 @@ def check_digest(path: Path, sidecar: dict) -> None:
         found = f"sha256 {sha256_path(path)}, but its sidecar records {recorded_sha256}"
     else:
         return
-    raise InvalidInputError(f"artifact {path.name!r} has {found}; it changed after conversion, so convert it again or restore it")
+    raise InvalidInputError(f"artifact {path.name!r} has {found}; it changed after it was written, so convert or quantize it again, or restore it")
 
 
 def describe_converted(path: Path) -> ArtifactInfo:

@@ -104,6 +104,16 @@ class ThresholdTable:
 
     overrides: tuple[ThresholdOverride, ...] = ()
 
+    def check_keys(self, kinds: set[str], variants: set[str]) -> None:
+        """Raise `InvalidInputError` for an override whose key names none of the artifacts, such as a mistyped kind."""
+        known = {ALL_KINDS} | kinds | variants
+        for override in self.overrides:
+            if override.key not in known:
+                raise InvalidInputError(
+                    f"invalid {OPTION_BY_FIELD[override.field]} key {override.key!r}: no artifact has that kind or variant; "
+                    f"expected all or one of {', '.join(sorted(kinds | variants))}"
+                )
+
     def for_artifact(self, kind: str, variant: str, role: str) -> Thresholds:
         output = "mapping" if role == "mapping" else "image"
         defaults = (MAPPING_DEFAULTS if output == "mapping" else IMAGE_DEFAULTS).get(variant, {})

@@ -217,6 +217,7 @@ def validate(
     the Inception network, for tests; `progress(task, completed, total)` reports long loops.
     """
     infos = [describe_artifact(path) for path in artifacts]
+    options.thresholds.check_keys({info.kind for info in infos}, {info.variant for info in infos})
     thresholds = [options.thresholds.for_artifact(info.kind, info.variant, info.role) for info in infos]
     reference_model = ReferenceModel(reference)
     for info in infos:
