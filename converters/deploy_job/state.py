@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from converters.artifact import Artifact
-from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
 from msg_model.truncation import check_truncation_psi
 
@@ -34,14 +33,22 @@ class DeployOptions:
     def __post_init__(self) -> None:
         # Checked here, before the slow steps, so that a mistyped option costs no conversion.
         check_truncation_psi(self.truncation_psi)
-        if not self.seeds:
-            raise InvalidInputError("no seeds given; pass at least one, for example --seeds 0-7")
-        if self.fid_samples < 0:
-            raise InvalidInputError(f"invalid --fid-samples {self.fid_samples}; expected 0 (no FID) or more")
-        if self.require_fid and self.fid_samples < 2:
-            raise InvalidInputError(f"--require-fid needs --fid-samples of 2 or more, got {self.fid_samples}")
-        if self.num_threads < 1:
-            raise InvalidInputError(f"invalid thread count {self.num_threads}; expected 1 or more")
+        if self.validate:
+            self.validation_options()  # raises InvalidInputError for invalid seeds, threads or FID options
+
+    def validation_options(self):
+        """The `validation.ValidationOptions` of the validate step."""
+        from validation import ValidationOptions
+
+        return ValidationOptions(
+            seeds=self.seeds,
+            truncation_psi=self.truncation_psi,
+            threads=self.num_threads,
+            fid_samples=self.fid_samples,
+            fid_weights=self.fid_weights,
+            require_fid=self.require_fid,
+            **({"thresholds": self.thresholds} if self.thresholds is not None else {}),
+        )
 
 
 @dataclasses.dataclass

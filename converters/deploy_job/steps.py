@@ -100,18 +100,10 @@ def validate_step(state: DeployState) -> None:
     """
     if not state.options.validate:
         return
-    from validation import ValidationOptions, validate, write_report
+    from validation import validate, write_report
 
     options = state.options
-    validation_options = ValidationOptions(
-        seeds=options.seeds,
-        truncation_psi=options.truncation_psi,
-        threads=options.num_threads,
-        fid_samples=options.fid_samples,
-        fid_weights=options.fid_weights,
-        require_fid=options.require_fid,
-        **({"thresholds": options.thresholds} if options.thresholds is not None else {}),
-    )
+    validation_options = options.validation_options()
     paths = [artifact.path for artifact in state.artifacts]
     result = validate(state.require_model(), paths, validation_options)
     state.validation = with_final_paths(result, Path(options.out_dir))
