@@ -33,4 +33,4 @@ def generate(
         task = progress.add_task(f"drawing {len(seed_list)} faces", total=len(seed_list))
         images = draw_images(loaded, seed_list, truncation, progress=lambda: progress.advance(task))
     save_images(images, out, columns, tile_size)
-    typer.echo(f"wrote {out} ({len(seed_list)} images, {images.shape[2]}x{images.shape[3]}, truncation {truncation})")
+    typer.echo(f"wrote {out} ({len(seed_list)} images of {images.shape[2]}x{images.shape[3]}, truncation {truncation})")

@@ -88,9 +88,11 @@ def group_sensitivity(evaluator: RecipeEvaluator, base: TFLiteRecipe, progress: 
         others = tuple(name for name in candidates if name != group)
         recipe = dataclasses.replace(base, float_groups=ALWAYS_FLOAT + others)
         result[group] = evaluator.psnr(recipe)
-        logger.info("sensitivity %s: %.2f dB", group, result[group])
+        message = f"sensitivity {index + 1}/{len(candidates)}: {group} alone in int8 gives {result[group]:.2f} dB"
         if progress:
-            progress(f"sensitivity {index + 1}/{len(candidates)}: {group} alone in int8 gives {result[group]:.2f} dB")
+            progress(message)
+        else:
+            logger.info("%s", message)
     return result
 
 
