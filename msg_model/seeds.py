@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from msg_model.errors import InvalidInputError
 
+# A seed or an inclusive range in ASCII digits. A leading minus passes so that the range check names it.
+SEED_PATTERN = re.compile(r"-?[0-9]+(-[0-9]+)?")
 MAX_SEEDS = 100_000  # far above any FID sample count; protects against typos such as 0-4000000000
 
 
@@ -14,6 +18,8 @@ def parse_seeds(text: str) -> list[int]:
     for part in text.split(","):
         part = part.strip()
         try:
+            if not SEED_PATTERN.fullmatch(part):
+                raise ValueError  # int() alone would also take "+3", "1_000" and non-ASCII digits
             if "-" in part[1:]:
                 first, last = part.split("-", 1) if not part.startswith("-") else (None, None)
                 start, stop = int(first), int(last)

@@ -22,7 +22,7 @@ def test_parse_seeds(text, expected):
     assert parse_seeds(text) == expected
 
 
-@pytest.mark.parametrize("text", ["3-1", "a", "", "1,,2"])
+@pytest.mark.parametrize("text", ["3-1", "a", "", "1,,2", "+3", "1_000", "\uff11", "1.5", "0x10"])
 def test_parse_seeds_rejects(text):
     with pytest.raises(InvalidInputError, match="use forms like 0-7"):
         parse_seeds(text)
