@@ -31,11 +31,11 @@ def inspect(
     console = Console()
     console.print(f"[bold]{model}[/bold]  ({source_note})")
     console.print(f"resolution {config.resolution}x{config.resolution}, channels {list(config.channels)}, style_dim {config.style_dim}, num_ws {config.num_ws}")
-    console.print(f"parameters: {stats.parameters:,} total, {stats.output_path_parameters:,} on the path to the output image")
+    console.print(f"synthesis parameters: {stats.parameters:,} total, {stats.output_path_parameters:,} on the path to the output image")
     if loaded.generator is not None:
         mapping_parameters = sum(p.numel() for p in loaded.generator.mapping.parameters())
         console.print(f"mapping network: {mapping_parameters:,} parameters")
-    console.print(f"MACs: {stats.macs:,} total, {stats.output_path_macs:,} on the output path ({stats.output_path_macs / 1e9:.2f} GMAC)")
+    console.print(f"synthesis MACs: {stats.macs:,} total, {stats.output_path_macs:,} on the output path ({stats.output_path_macs / 1e9:.2f} GMAC)")
 
     table = Table("stage", "resolution", "parameters", "MACs")
     for stage in stats.stages:

@@ -88,7 +88,7 @@ def test_official_student_loads_with_plain_load_state_dict(official_checkpoint):
 def test_inspect_reports_official_counts(official_checkpoint):
     result = subprocess.run([*MSG, "inspect", str(official_checkpoint)], capture_output=True, text=True, check=True)
 
-    assert "8,852,079 total" in result.stdout
+    assert "synthesis parameters: 8,852,079 total" in result.stdout
     assert "7,306,395 on the path to the output image" in result.stdout
     assert "7,284,645,888 on the output path" in result.stdout
 
