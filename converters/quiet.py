@@ -38,3 +38,20 @@ def quiet_conversion(label: str):
             logging.getLogger(name).setLevel(level)
         if captured.getvalue().strip():
             logger.debug("output of %s:\n%s", label, captured.getvalue())
+
+
+@contextlib.contextmanager
+def quiet_pytree_registration():
+    """Hide torch's pytree deprecation warning for the duration, unless DEBUG logging is on.
+
+    torchao 0.18 (imported by litert-torch) registers an Enum with `register_constant` on import,
+    and torch 2.14 logs a WARNING about that on every run, which says nothing about the user's model.
+    """
+    pytree_logger = logging.getLogger("torch.utils._pytree")
+    level = pytree_logger.level
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        pytree_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        pytree_logger.setLevel(level)

@@ -13,7 +13,7 @@ from pathlib import Path
 from torch.export import ExportedProgram
 
 from converters.exportable import ExportableModel
-from converters.quiet import quiet_conversion
+from converters.quiet import quiet_conversion, quiet_pytree_registration
 from converters.tflite_passes import prepare_for_litert
 from msg_model.atomic import atomic_path
 
@@ -27,7 +27,8 @@ UNWANTED_OPS = ("TRANSPOSE_CONV", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")
 
 def convert_tflite(program: ExportedProgram, exportable: ExportableModel, precision: str) -> bytes:
     """Convert an exported program to TFLite flatbuffer bytes; `precision` is "fp32" or "fp16" (fp16 weights)."""
-    import litert_torch
+    with quiet_pytree_registration():
+        import litert_torch
 
     litert_torch.config.show_progress = False
     quant_config = None
