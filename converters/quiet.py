@@ -45,7 +45,7 @@ def quiet_pytree_registration():
     """Hide torch's pytree deprecation warning for the duration, unless DEBUG logging is on.
 
     torchao 0.18 (imported by litert-torch) registers an Enum with `register_constant` on import,
-    and torch 2.14 logs a WARNING about that on every run, which says nothing about the user's model.
+    and torch 2.14 logs a WARNING about it on every run, unrelated to the user's model.
     """
     pytree_logger = logging.getLogger("torch.utils._pytree")
     level = pytree_logger.level
