@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import glob
+import logging
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
 from msg_model.errors import InvalidInputError
+
+logger = logging.getLogger(__name__)
 
 
 def current_umask() -> int:
@@ -26,7 +31,8 @@ def atomic_path(target: Path | str, directory: bool = False):
     target = Path(target)
     check_writable(target, directory)
     make_folder(target.parent)
-    prefix = f".{target.name}.partial-"
+    remove_abandoned_partials(target)
+    prefix = f"{partial_prefix(target)}{socket.gethostname()}-{os.getpid()}-"
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     else:
@@ -47,6 +53,38 @@ def atomic_path(target: Path | str, directory: bool = False):
         else:
             temporary.unlink(missing_ok=True)
         raise
+
+
+def partial_prefix(target: Path) -> str:
+    return f".{target.name}.partial-"
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the process exists but belongs to another user
+        return True
+    return True
+
+
+def remove_abandoned_partials(target: Path) -> None:
+    """Delete temporary siblings of `target` left by runs of this host that were killed (SIGKILL, power loss).
+
+    A partial entry is named `.NAME.partial-HOST-PID-RANDOM`. It is abandoned when HOST is this
+    machine and no process PID runs; entries of other hosts (a shared folder) are left alone.
+    """
+    host = socket.gethostname()
+    for entry in target.parent.glob(f"{glob.escape(partial_prefix(target))}*"):
+        owner = entry.name[len(partial_prefix(target)):].rsplit("-", 2)
+        if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or process_alive(int(owner[1])):
+            continue
+        logger.info("removing %s, left by a run that ended without cleaning up", entry)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def replace_folder(source: Path, target: Path) -> None:

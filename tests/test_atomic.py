@@ -1,4 +1,6 @@
 
+import os
+
 import pytest
 
 from msg_model.atomic import atomic_path, check_writable, current_umask, make_folder
@@ -74,3 +76,28 @@ def test_parent_file_is_named(tmp_path):
     with pytest.raises(InvalidInputError, match="cannot be created because '.*plain' is a file"):
         make_folder(tmp_path / "plain" / "sub")
     assert (tmp_path / "plain").read_text() == "keep"
+
+
+def test_abandoned_partials_of_this_host_are_removed(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead_pid = int(finished.stdout)
+    host = socket.gethostname()
+    abandoned = tmp_path / f".out.bin.partial-{host}-{dead_pid}-abc123"
+    abandoned.mkdir()
+    (abandoned / "half.bin").write_bytes(b"\0")
+    running = tmp_path / f".out.bin.partial-{host}-{os.getpid()}-def456"
+    running.write_bytes(b"\0")
+    other_host = tmp_path / f".out.bin.partial-elsewhere-{dead_pid}-ghi789"
+    other_host.write_bytes(b"\0")
+
+    with atomic_path(tmp_path / "out.bin") as temporary:
+        temporary.write_bytes(b"new")
+
+    assert not abandoned.exists()
+    assert running.exists()
+    assert other_host.exists()
+    assert (tmp_path / "out.bin").read_bytes() == b"new"
