@@ -24,7 +24,7 @@ def bench(
     coreml_sizes: bool = typer.Option(True, "--coreml-sizes/--no-coreml-sizes", help="Convert the CoreML variants to list their sizes."),
     trust_checkpoint: bool = typer.Option(False, "--trust-checkpoint", help="Load a checkpoint pickle that needs classes outside the safe allowlist."),
 ) -> None:
-    from benchmarks.results import write_results
+    from benchmarks.results import duration, write_results
     from benchmarks.suite import SuiteOptions, run_suite
 
     if out.suffix != ".md":
@@ -35,5 +35,5 @@ def bench(
     result = run_suite(options, progress=lambda message: typer.echo(message, err=True))
     data = write_results(result, out, out.with_suffix(".json"))
     for row in data["rows"]:
-        typer.echo(f"{row['name']:<48} {row['median_s']:.3f} s  {row['ratio_to_peer']:.2f}x")
+        typer.echo(f"{row['name']:<48} {duration(row['median_s']):>10}  {row['ratio_to_peer']:.2f}x")
     typer.echo(f"wrote {out} and {out.with_suffix('.json')}")

@@ -28,6 +28,17 @@ def test_missing_deploy_folder_one_line(tmp_path):
     assert "run `msg deploy` first" in result.output
 
 
+def test_file_as_deploy_folder_one_line(tmp_path):
+    plain = tmp_path / "keep.txt"
+    plain.write_text("keep")
+
+    result = run_cli(str(plain))
+
+    assert result.exit_code == 2
+    assert "is a file, not a deploy folder" in result.output
+    assert plain.read_text() == "keep"
+
+
 def test_missing_npm_install_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(server, "WEB_ROOT", fake_web_root(tmp_path / "web", with_litert=False))
     result = run_cli(str(fake_deploy_folder(tmp_path / "deploy")))
