@@ -51,6 +51,7 @@ def quantize_command(
     from msg_model.spec import load_model
     from quantization.audit import CompressionNotApplied
     from quantization.options import QuantizeOptions
+    from quantization.tflite_recipe import load_recipe
     from quantization.variants import build_variant
 
     options = QuantizeOptions(
@@ -68,6 +69,8 @@ def quantize_command(
         seeds=tuple(parse_seeds(seeds)),
         min_psnr_db=min_psnr,
     )
+    if recipe is not None:
+        load_recipe(recipe)  # a broken recipe file fails here, before the model is converted
     loaded = load_model(model, trust_checkpoint=trust_checkpoint, cache_dir=cache_dir)
     try:
         result = build_variant(loaded, options, out_dir=out, name=name, workdir=workdir, progress=typer.echo)

@@ -67,8 +67,10 @@ class TFLiteRecipe:
 
     @classmethod
     def from_json(cls, data: dict, source: str = "recipe") -> "TFLiteRecipe":
-        if data.get("format") != RECIPE_FORMAT:
-            raise InvalidInputError(f"{source} has format {data.get('format')!r}; expected {RECIPE_FORMAT!r} (write one with `msg quantize --scheme int8-full`)")
+        if "format" not in data:
+            raise InvalidInputError(f"{source} has no 'format' field; expected a recipe written by `msg quantize --scheme int8-full` (format {RECIPE_FORMAT!r})")
+        if data["format"] != RECIPE_FORMAT:
+            raise InvalidInputError(f"{source} has format {data['format']!r}; expected {RECIPE_FORMAT!r} (write one with `msg quantize --scheme int8-full`)")
         fields = {key: value for key, value in data.items() if key != "format"}
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(fields) - known)

@@ -187,3 +187,14 @@ def test_quantize_rejects_name_with_folder(tmp_path):
     assert result.exit_code == 2
     assert "invalid artifact name '../escape'" in result.stderr
     assert not (tmp_path / "escape.tflite").exists()
+
+
+def test_quantize_rejects_broken_recipe_before_converting(tmp_path):
+    recipe = tmp_path / "empty.recipe.json"
+    recipe.write_text("{}")
+
+    result = CliRunner().invoke(app, ["quantize", "random:small", "--target", "tflite", "--scheme", "int8-full", "--recipe", str(recipe), "--out", str(tmp_path / "q")])
+
+    assert result.exit_code == 2
+    assert "has no 'format' field" in result.stderr
+    assert not (tmp_path / "q").exists()

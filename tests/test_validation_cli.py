@@ -112,3 +112,10 @@ def test_exit_2_for_threshold_key_naming_no_artifact(artifacts, tmp_path):
     assert result.exit_code == 2
     assert "invalid --min-psnr key 'tflite-fp33'" in result.stderr
     assert not (tmp_path / "report").exists()
+
+
+def test_exit_2_for_artifact_listed_twice(artifacts, tmp_path):
+    result = msg_validate(artifacts["good"], artifacts["good"], "--report", tmp_path / "report")
+
+    assert result.exit_code == 2
+    assert "is listed more than once" in result.stderr

@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from msg_model.errors import InvalidInputError
 from msg_model.spec import LoadedModel
 from validation.artifacts import ArtifactInfo, check_compatible, describe_artifact
 from validation.failures import Failure
@@ -216,6 +217,10 @@ def validate(
     artifact does not raise: it fails with named reasons in the result. `fid_backend` replaces
     the Inception network, for tests; `progress(task, completed, total)` reports long loops.
     """
+    resolved = [Path(path).resolve() for path in artifacts]
+    repeated = next((path for path in resolved if resolved.count(path) > 1), None)
+    if repeated is not None:
+        raise InvalidInputError(f"artifact {str(repeated)!r} is listed more than once; list each artifact once")
     infos = [describe_artifact(path) for path in artifacts]
     options.thresholds.check_keys({info.kind for info in infos}, {info.variant for info in infos})
     thresholds = [options.thresholds.for_artifact(info.kind, info.variant, info.role) for info in infos]
