@@ -32,3 +32,20 @@ def size_bytes(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(file.stat().st_size for file in folder_files(path))
+
+
+def sidecar_mismatch(path: Path, sidecar: dict) -> str | None:
+    """Describe how `path` differs from the size and sha256 its sidecar records, or return None when it matches.
+
+    Sidecars without these fields (written by hand) match any file.
+    """
+    recorded_size, recorded_sha256 = sidecar.get("size_bytes"), sidecar.get("sha256")
+    if isinstance(recorded_size, int):
+        size = size_bytes(path)
+        if size != recorded_size:
+            return f"{size} bytes, but its sidecar records {recorded_size}"
+    if isinstance(recorded_sha256, str):
+        digest = sha256_path(path)
+        if digest != recorded_sha256:
+            return f"sha256 {digest}, but its sidecar records {recorded_sha256}"
+    return None

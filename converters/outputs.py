@@ -19,7 +19,7 @@ def artifact_path(out_dir: Path, name: str, target: str) -> Path:
 
 
 def check_output_artifact(out_dir: Path, name: str, target: str) -> Path:
-    """Return the artifact path for `name` in `out_dir`; raise `InvalidInputError` when writing it would fail or lose files.
+    """Return the artifact path for `name` in `out_dir`, and raise `InvalidInputError` when writing it would fail or lose files.
 
     An existing output is replaced only when it is the same kind of entry, and an existing folder
     named NAME.mlpackage only when it is a CoreML package, so a user's own folder is never deleted.

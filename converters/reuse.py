@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from converters.digest import sha256_path
+from converters.digest import sidecar_mismatch
 from converters.provenance import code_fingerprint
 from converters.sidecar import read_sidecar
 from msg_model.errors import InvalidInputError
@@ -35,7 +35,7 @@ def reusable_artifact(model: LoadedModel, path: Path, kind: str) -> bool:
         "toolkit_code": code_fingerprint(),
     }
     stale = [key for key, value in expected.items() if sidecar.get(key) != value]
-    if not stale and sidecar.get("sha256") != sha256_path(path):
+    if not stale and (not isinstance(sidecar.get("sha256"), str) or sidecar_mismatch(path, sidecar) is not None):
         stale = ["sha256"]
     if stale:
         logger.info("converting %s again: its sidecar differs in %s", path.name, ", ".join(stale))

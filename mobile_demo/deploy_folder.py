@@ -172,7 +172,7 @@ def find_demo_models(folder: Path, variant: str = "fp32") -> DemoModels:
     """Pick the TFLite mapping model and the TFLite synthesis model (input w, float image) of `variant`."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InvalidInputError(f"{folder} is a file, not a deploy folder; pass the folder that `msg deploy` wrote, which holds the .tflite models")
+        raise InvalidInputError(f"{folder} is a file, not a deploy folder; pass the folder that `msg deploy` wrote, which contains the .tflite models")
     if not folder.is_dir():
         raise InvalidInputError(f"deploy folder {folder} not found; run `msg deploy` first or pass the folder holding the .tflite models")
     folder = folder.resolve()

@@ -73,7 +73,7 @@ def remove_abandoned_partials(target: Path) -> None:
     """Delete temporary siblings of `target` left by runs of this host that were killed (SIGKILL, power loss).
 
     A partial entry is named `.NAME.partial-HOST-PID-RANDOM`. It is abandoned when HOST is this
-    machine and no process PID runs; entries of other hosts (a shared folder) are left alone.
+    machine and no process PID runs. Entries of other hosts (in a shared folder) are left alone.
     """
     host = socket.gethostname()
     for entry in target.parent.glob(f"{glob.escape(partial_prefix(target))}*"):
@@ -116,7 +116,7 @@ def check_writable(target: Path | str, directory: bool = False) -> None:
 
 
 def make_folder(path: Path | str, description: str = "output folder") -> Path:
-    """Create `path` and its parents; raise `InvalidInputError` when the path or a parent is a file."""
+    """Create `path` and its parents, and raise `InvalidInputError` when the path or a parent is a file."""
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -82,18 +82,13 @@ def check_digest(path: Path, sidecar: dict) -> None:
     """Raise `InvalidInputError` when the artifact's size or sha256 differs from what its sidecar records.
 
     A mismatch means the file changed after conversion, so the sidecar's shapes and ranges may not
-    describe it. Sidecars without these fields (written by hand) are not checked.
+    describe it.
     """
-    from converters.digest import sha256_path, size_bytes
+    from converters.digest import sidecar_mismatch
 
-    recorded_size, recorded_sha256 = sidecar.get("size_bytes"), sidecar.get("sha256")
-    if isinstance(recorded_size, int) and size_bytes(path) != recorded_size:
-        found = f"{size_bytes(path)} bytes, but its sidecar records {recorded_size}"
-    elif isinstance(recorded_sha256, str) and sha256_path(path) != recorded_sha256:
-        found = f"sha256 {sha256_path(path)}, but its sidecar records {recorded_sha256}"
-    else:
-        return
-    raise InvalidInputError(f"artifact {path.name!r} has {found}; it changed after it was written, so convert or quantize it again, or restore it")
+    found = sidecar_mismatch(path, sidecar)
+    if found is not None:
+        raise InvalidInputError(f"artifact {path.name!r} has {found}; it changed after it was written, so convert or quantize it again, or restore it")
 
 
 def describe_converted(path: Path) -> ArtifactInfo:

@@ -80,8 +80,8 @@ def deploy_entries(manifest: dict) -> set[str]:
 def check_output_folder(folder: Path) -> None:
     """Reject an output path that a deploy run must not replace.
 
-    That is a file, a non-empty folder that is not a deploy folder, or a deploy folder that holds
-    files the earlier run did not write (replacing the folder would delete them).
+    That is a file, a non-empty folder that is not a deploy folder, or a deploy folder that contains
+    files the earlier run did not write, because replacing the folder would delete them.
     """
     if folder.is_file():
         raise InvalidInputError(f"output {str(folder)!r} is a file; pass a folder path with --out")

@@ -37,7 +37,7 @@ class DeployOptions:
             self.validation_options()  # raises InvalidInputError for invalid seeds, threads or FID options
 
     def validation_options(self):
-        """The `validation.ValidationOptions` of the validate step."""
+        """Build the `validation.ValidationOptions` of the validate step."""
         from validation import ValidationOptions
 
         return ValidationOptions(
